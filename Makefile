@@ -1,0 +1,147 @@
+# dynlib - build, test, demo, bench, install.
+#
+#   make demo       build and run the example game (examples/game.lua)
+#   make test       install what the tests need, build, run the whole suite
+#   make test-asan  the same suite against an ASan+UBSan build
+#   make bench      benchmarks, printed as ratios from one run
+#   make fuzz       libFuzzer over the parsers (FUZZ_SECONDS=60)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Area-specific rules live beside their sources and are included below:
+# spec/fixtures/*.mk (test fixtures), fuzz/*.mk, bench/*.mk, examples/*.mk.
+
+BUILD   ?= build
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+LUA     ?= lua5.4
+BUSTED  ?= $(LUA) /usr/bin/busted
+BUSTED_FLAGS ?= -o utfTerminal
+SPECS   ?= spec
+
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+LUA_LMOD ?= $(PREFIX)/share/lua/5.4
+LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
+
+LUA_CFLAGS := $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
+FFI_CFLAGS := $(shell $(PKG_CONFIG) --cflags libffi 2>/dev/null)
+FFI_LIBS   := $(shell $(PKG_CONFIG) --libs libffi 2>/dev/null || echo -lffi)
+JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+
+WARN    := -Wall -Wextra -Werror
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden $(WARN) $(SAN) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+CORE_SRC := $(filter-out src/lua_%.c,$(wildcard src/*.c))
+BIND_SRC := $(wildcard src/lua_*.c)
+CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+BIND_OBJ := $(BIND_SRC:src/%.c=$(BUILD)/obj/%.o)
+CORE_LIBS := $(FFI_LIBS) -ldl -pthread
+
+MODULE  := $(BUILD)/lua/dynlib/core.so
+CORELIB := $(BUILD)/libdynlib.so
+COREA   := $(BUILD)/libdynlib.a
+
+# Targets the test suite needs besides the module; fragments append.
+FIXTURES :=
+BENCH_TARGETS :=
+DEMO_TARGETS :=
+
+.PHONY: all module core deps test test-asan test-c demo bench fuzz install \
+        install-lua lint clean fixtures test-run-asan
+
+all: module core
+
+module: $(MODULE)
+core: $(CORELIB) $(COREA) $(BUILD)/dynlib.pc
+
+$(BUILD)/obj/lua_%.o: src/lua_%.c src/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LUA_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: src/%.c src/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(FFI_CFLAGS) -c $< -o $@
+
+# The Lua module links the core in statically: one file to install, and no
+# dependency on an installed libdynlib.so. It does not link liblua: the
+# interpreter that loads it provides the Lua API.
+$(MODULE): $(BIND_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(CORE_LIBS)
+
+$(CORELIB): $(CORE_OBJ)
+	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,libdynlib.so.0 -Wl,--no-undefined -o $@ $^ $(CORE_LIBS)
+
+$(COREA): $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/dynlib.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: dynlib' 'Description: safe, fast loading of shared libraries and plugins' \
+	  'Version: 0.1.0' 'Libs: -L$${libdir} -ldynlib' 'Libs.private: $(CORE_LIBS)' \
+	  'Cflags: -I$${includedir}' > $@
+
+-include $(wildcard spec/fixtures/*.mk fuzz/*.mk bench/*.mk examples/*.mk)
+
+fixtures: $(FIXTURES)
+
+# Installs the Debian packages the build and the tests need (root), or says
+# which ones are missing.
+deps:
+	@sh .ci/deps
+
+TEST_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" \
+           LUA_CPATH="$(BUILD)/lua/?.so;;" DYNLIB_BUILD="$(abspath $(BUILD))"
+
+test: deps
+	$(MAKE) module core fixtures
+	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
+
+# ASan+UBSan: the interpreter is not instrumented, so the runtime is
+# preloaded. Leak checking is off: the interpreter exits without closing
+# every state. RTLD_DEEPBIND aborts under ASan: those specs skip themselves.
+ASAN_BUILD ?= build-asan
+test-asan: deps
+	$(MAKE) BUILD=$(ASAN_BUILD) CC=gcc OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" module fixtures
+	$(MAKE) BUILD=$(ASAN_BUILD) test-run-asan
+
+test-run-asan:
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 DYNLIB_SANITIZER=address \
+	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
+
+demo: deps
+	$(MAKE) module $(DEMO_TARGETS)
+	$(TEST_ENV) $(LUA) examples/game.lua
+
+bench: deps
+	$(MAKE) OPT="-O2 -g" module fixtures $(BENCH_TARGETS)
+	$(TEST_ENV) $(LUA) bench/run.lua
+
+lint:
+	luacheck --std lua54 lua spec examples bench
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
+	install -m 644 src/dynlib.h src/dynlib_plugin.h $(DESTDIR)$(INCDIR)/
+	install -m 755 $(CORELIB) $(DESTDIR)$(LIBDIR)/libdynlib.so.0
+	ln -sf libdynlib.so.0 $(DESTDIR)$(LIBDIR)/libdynlib.so
+	install -m 644 $(COREA) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(BUILD)/dynlib.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(MAKE) install-lua
+
+install-lua: module
+	install -d $(DESTDIR)$(LUA_LMOD)/dynlib $(DESTDIR)$(LUA_CMOD)/dynlib
+	install -m 644 lua/dynlib/*.lua $(DESTDIR)$(LUA_LMOD)/dynlib/
+	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CMOD)/dynlib/core.so
+
+clean:
+	rm -rf build build-* examples/plugins/*.so

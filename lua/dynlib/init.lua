@@ -1,0 +1,68 @@
+-- dynlib: load native shared libraries and plugins safely and fast.
+--
+-- This file is the friendly layer over the C binding (dynlib.core): it
+-- re-exports the binding and adds what is easier to say in Lua.
+local core = require("dynlib.core")
+
+local M = {}
+for k, v in pairs(core) do
+  M[k] = v
+end
+
+-- Libraries kept loaded by dynlib.resolve, one handle per name.
+local resolved = {}
+
+--- Resolve `symbol` in library `name` and keep the library loaded for the
+-- life of this Lua state (the static form of lib:sym).
+function M.resolve(name, symbol, opts)
+  if type(symbol) ~= "string" then
+    error("bad argument #2 to 'resolve' (string expected, got " .. type(symbol) .. ")", 2)
+  end
+  local lib = resolved[name]
+  if lib == nil then
+    local err, code
+    lib, err, code = core.open(name, opts)
+    if not lib then return nil, err, code end
+    resolved[name] = lib
+  end
+  return lib:sym(symbol)
+end
+
+-- dynlib.path: the search directories for bare names (read: an array of
+-- directories; write: an array or a ':'-separated string; nil resets it to
+-- DYNLIB_PATH).
+local function split_path(s)
+  local dirs = {}
+  for dir in s:gmatch("[^:]+") do
+    dirs[#dirs + 1] = dir
+  end
+  return dirs
+end
+
+local function set_path(value)
+  if value == nil then
+    core.set_path(nil)
+  elseif type(value) == "string" then
+    core.set_path(value)
+  elseif type(value) == "table" then
+    for i, dir in ipairs(value) do
+      if type(dir) ~= "string" or dir:find(":", 1, true) then
+        error(("bad dynlib.path entry #%d (a directory without ':' expected)"):format(i), 3)
+      end
+    end
+    core.set_path(table.concat(value, ":"))
+  else
+    error("dynlib.path must be a table, a string or nil, got " .. type(value), 3)
+  end
+end
+
+return setmetatable(M, {
+  __index = function(_, key)
+    if key == "path" then return split_path(core.get_path()) end
+    return nil
+  end,
+  __newindex = function(t, key, value)
+    if key == "path" then return set_path(value) end
+    rawset(t, key, value)
+  end,
+})

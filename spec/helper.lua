@@ -1,0 +1,74 @@
+-- Shared helpers for the specs: where the build and fixtures are, temporary
+-- folders, shell commands, and observing what is mapped in this process.
+local H = {}
+
+H.build = os.getenv("DYNLIB_BUILD") or "build"
+H.fixtures = H.build .. "/fixtures"
+H.sanitized = os.getenv("DYNLIB_SANITIZER") ~= nil
+
+function H.fixture(name)
+  return H.fixtures .. "/" .. name
+end
+
+-- Runs a shell command; returns its standard output and whether it succeeded.
+function H.sh(cmd)
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok == true
+end
+
+function H.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- A new empty folder, removed at process exit by the OS's tmp cleaning or by
+-- H.rmdir.
+function H.tmpdir()
+  local out = H.sh("mktemp -d /tmp/dynlib-spec.XXXXXX")
+  return (out:gsub("%s+$", ""))
+end
+
+function H.rmdir(dir)
+  H.sh("rm -rf " .. H.quote(dir))
+end
+
+function H.copy(src, dst)
+  local _, ok = H.sh("cp " .. H.quote(src) .. " " .. H.quote(dst))
+  assert(ok, "copy failed: " .. src .. " -> " .. dst)
+  return dst
+end
+
+function H.write(path, data)
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+  return path
+end
+
+function H.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Is a file with this path mapped into this process (/proc/self/maps)?
+function H.is_mapped(path)
+  local real = H.sh("realpath -e " .. H.quote(path) .. " 2>/dev/null"):gsub("%s+$", "")
+  if real == "" then real = path end
+  for line in io.lines("/proc/self/maps") do
+    if line:sub(-#real) == real then return true end
+  end
+  return false
+end
+
+-- A private copy of a fixture in a fresh folder: specs that observe a real
+-- unload each need their own file (busted runs every spec in one process).
+function H.private_copy(name, newname)
+  local dir = H.tmpdir()
+  return H.copy(H.fixture(name), dir .. "/" .. (newname or name)), dir
+end
+
+return H

@@ -1,0 +1,77 @@
+/*
+ * elf.h - a bounds-checked ELF reader over a read-at callback.
+ *
+ * Every offset, size and count read from the file is checked against the
+ * file size before use; every defect has its own reason in the error.
+ * The callback lets the fuzzer feed memory and the core feed a dl_file.
+ * 32- and 64-bit files in either byte order are read.
+ *
+ * (Contract shared by check.c, meta.c and inspect: the names below are
+ * fixed; more functions may be added.)
+ */
+#ifndef DYNLIB_ELF_H
+#define DYNLIB_ELF_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "dynlib.h"
+
+/* Reads exactly len bytes at off into buf; 0 on success, -1 otherwise. */
+typedef int (*dl_read_at_fn)(void *ctx, uint64_t off, void *buf, size_t len);
+
+typedef struct dl_elf {
+  dl_read_at_fn read;
+  void *ctx;
+  uint64_t size;        /* file size */
+  const char *name;     /* for messages */
+  int is64;             /* ELFCLASS64 */
+  int big_endian;       /* ELFDATA2MSB */
+  uint8_t osabi;
+  uint16_t type;        /* ET_* */
+  uint16_t machine;     /* EM_* */
+  uint64_t entry;
+  uint64_t phoff, shoff;
+  uint16_t phnum, phentsize, shnum, shentsize, shstrndx;
+  uint32_t flags;
+} dl_elf;
+
+typedef struct dl_elf_phdr {
+  uint32_t type, flags;
+  uint64_t offset, vaddr, filesz, memsz, align;
+} dl_elf_phdr;
+
+typedef struct dl_elf_shdr {
+  uint32_t name, type;
+  uint64_t flags, addr, offset, size;
+  uint32_t link, info;
+  uint64_t addralign, entsize;
+} dl_elf_shdr;
+
+/* Read and validate the ELF header (and the table geometry). Errors:
+ * not_a_library with the reason ("not an ELF file", "truncated ELF header",
+ * "program header table extends past the end of the file", ...). */
+int dl_elf_open(dl_elf *e, dl_read_at_fn read, void *ctx, uint64_t size,
+                const char *name, dynlib_error *err);
+
+/* Program header i (0 <= i < phnum), byte-swapped into host form. */
+int dl_elf_phdr_get(const dl_elf *e, unsigned i, dl_elf_phdr *out,
+                    dynlib_error *err);
+
+/* Section header i (0 <= i < shnum). */
+int dl_elf_shdr_get(const dl_elf *e, unsigned i, dl_elf_shdr *out,
+                    dynlib_error *err);
+
+/* Find a section by name; 1 found, 0 absent, -1 error. */
+int dl_elf_section_by_name(const dl_elf *e, const char *name,
+                           dl_elf_shdr *out, dynlib_error *err);
+
+/* Byte-order helpers for callers parsing raw records (notes, ...). */
+uint16_t dl_elf_u16(const dl_elf *e, const void *p);
+uint32_t dl_elf_u32(const dl_elf *e, const void *p);
+uint64_t dl_elf_u64(const dl_elf *e, const void *p);
+
+/* Is this file's class, byte order and machine the running process's? */
+int dl_elf_compatible(const dl_elf *e);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * file.c - safe opening of candidate library files (see file.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "internal.h"
+
+static const char *file_kind(mode_t m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  return "not a regular file";
+}
+
+int dl_file_open(dl_file *f, const char *path, dynlib_error *err) {
+  struct stat st;
+  f->fd = -1;
+  f->path = path;
+  /* stat first: open() on a FIFO blocks and on a device can have effects. */
+  if (stat(path, &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return dl_seterr(err, DYNLIB_E_NOT_FOUND, "%s: no such file", path);
+    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode))
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: %s, not a library",
+                     path, file_kind(st.st_mode));
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(errno));
+  /* The path may have been swapped between stat and open: trust fstat. */
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: not a regular file, not a library", path);
+  }
+  if (st.st_size == 0) {
+    close(fd);
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: empty file, not a library", path);
+  }
+  f->fd = fd;
+  f->size = (uint64_t)st.st_size;
+  f->dev = st.st_dev;
+  f->ino = st.st_ino;
+  return 0;
+}
+
+int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
+  dl_file *f = ctx;
+  if (off > f->size || len > f->size - off) return -1;
+  char *p = buf;
+  while (len > 0) {
+    ssize_t n = pread(f->fd, p, len, (off_t)off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    p += n;
+    off += (uint64_t)n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+void dl_file_close(dl_file *f) {
+  if (f->fd >= 0) close(f->fd);
+  f->fd = -1;
+}

@@ -1,0 +1,39 @@
+/*
+ * lua_dynlib.h - what the binding's files (src/lua_*.c) share. Only the
+ * binding includes lua.h; the core below it never does.
+ */
+#ifndef LUA_DYNLIB_H
+#define LUA_DYNLIB_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "dynlib.h"
+
+/* Metatable name (and __name) of library handles. */
+#define LDL_LIB_MT "dynlib.library"
+
+typedef struct ldl_lib {
+  dynlib_handle *h; /* NULL only while being created */
+} ldl_lib;
+
+/* The library handle at idx (raises on anything else). */
+ldl_lib *ldl_checklib(lua_State *L, int idx);
+
+/* Pushes nil, message, code (the expected-failure convention); returns 3. */
+int ldl_fail(lua_State *L, const dynlib_error *err);
+
+/* A string argument that must not hold NUL bytes (C would cut it short and
+ * could load or resolve something else): raises on misuse. */
+const char *ldl_checkcstr(lua_State *L, int idx);
+
+/* Adds methods to library handles (lib:func, ...). */
+void ldl_add_lib_methods(lua_State *L, const luaL_Reg *methods);
+
+/* Each binding file registers its functions into the module table at the
+ * top of the stack. */
+void ldl_open_call(lua_State *L); /* lua_call.c: func, callback, null */
+void ldl_open_elf(lua_State *L);  /* lua_elf.c: inspect, section */
+void ldl_open_meta(lua_State *L); /* lua_meta.c: metadata, plugin support */
+
+#endif
