@@ -52,7 +52,7 @@ BENCH_TARGETS :=
 DEMO_TARGETS :=
 
 .PHONY: all module core deps test test-asan test-c demo bench fuzz install \
-        install-lua lint clean fixtures test-run-asan
+        install-lua lint clean fixtures test-run-asan test-tsan
 
 all: module core
 
@@ -117,6 +117,16 @@ test-run-asan:
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 DYNLIB_SANITIZER=address \
 	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
+
+# The store under ThreadSanitizer (threads opening, resolving, closing).
+TSAN_BUILD ?= build-tsan
+test-tsan: deps
+	$(MAKE) BUILD=$(TSAN_BUILD) CC=clang SAN=-fsanitize=thread \
+	  $(TSAN_BUILD)/spec/store_threads $(TSAN_BUILD)/fixtures/store/libbasic.so \
+	  $(TSAN_BUILD)/fixtures/store/libinstance.so \
+	  $(TSAN_BUILD)/fixtures/store/libreentrant.so
+	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD)/spec/store_threads \
+	  $(TSAN_BUILD)/fixtures/store
 
 demo: deps
 	$(MAKE) module $(DEMO_TARGETS)
