@@ -54,6 +54,12 @@ function H.read(path)
   return s
 end
 
+-- A C pointer from dynlib (a light userdata: no metatable, unlike handles).
+-- Lua's type() says "userdata" for both kinds.
+function H.is_pointer(v)
+  return type(v) == "userdata" and getmetatable(v) == nil
+end
+
 -- Is a file with this path mapped into this process (/proc/self/maps)?
 function H.is_mapped(path)
   local real = H.sh("realpath -e " .. H.quote(path) .. " 2>/dev/null"):gsub("%s+$", "")
