@@ -74,7 +74,7 @@ end
 -- unload each need their own file (busted runs every spec in one process).
 function H.private_copy(name, newname)
   local dir = H.tmpdir()
-  return H.copy(H.fixture(name), dir .. "/" .. (newname or name)), dir
+  return H.copy(H.fixture(name), dir .. "/" .. (newname or name:match("[^/]+$"))), dir
 end
 
 return H

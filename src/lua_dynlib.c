@@ -93,6 +93,101 @@ static int check_opts(lua_State *L, int idx) {
   return 1;
 }
 
+/* ---- load hooks ------------------------------------------------------- */
+
+/* Hooks are per Lua state (registry table HOOKS_KEY: {load = {fn...},
+ * unload = {fn...}}) and told of the real loads and unloads this state's
+ * handles cause. They run protected: a failing hook gives a warning, since
+ * an unload can happen inside __gc where errors cannot propagate. */
+static const char HOOKS_KEY = 'h';
+
+static void push_hooks(lua_State *L, const char *event) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOOKS_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &HOOKS_KEY);
+  }
+  if (lua_getfield(L, -1, event) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, event);
+  }
+  lua_remove(L, -2);
+}
+
+static void run_hooks(lua_State *L, const char *event, const char *path) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOOKS_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return; /* no hook was ever set: the common case stays cheap */
+  }
+  lua_pop(L, 1);
+  push_hooks(L, event);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_pushstring(L, event);
+    lua_pushstring(L, path);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+      lua_warning(L, "dynlib: error in ", 1);
+      lua_warning(L, event, 1);
+      lua_warning(L, " hook: ", 1);
+      lua_warning(L, lua_tostring(L, -1) ? lua_tostring(L, -1) : "?", 0);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* The remover returned by on_load/on_unload: upvalues event, fn. */
+static int remove_hook(lua_State *L) {
+  push_hooks(L, lua_tostring(L, lua_upvalueindex(1)));
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    int same = lua_rawequal(L, -1, lua_upvalueindex(2));
+    lua_pop(L, 1);
+    if (!same) continue;
+    for (; i < n; i++) { /* shift the rest down */
+      lua_rawgeti(L, -1, i + 1);
+      lua_rawseti(L, -2, i);
+    }
+    lua_pushnil(L);
+    lua_rawseti(L, -2, n);
+    break;
+  }
+  return 0;
+}
+
+static int add_hook(lua_State *L, const char *event) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  push_hooks(L, event);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pushstring(L, event);
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, remove_hook, 2);
+  return 1;
+}
+
+static int l_on_load(lua_State *L) { return add_hook(L, "load"); }
+static int l_on_unload(lua_State *L) { return add_hook(L, "unload"); }
+
+/* Closes a handle, telling the unload hooks when it was the last one. The
+ * path is copied first: the hook runs after the handle may be freed. */
+static void close_handle(lua_State *L, ldl_lib *lib, int free_it) {
+  if (lib->h == NULL) return;
+  lua_pushstring(L, dynlib_path(lib->h));
+  int unloaded = dynlib_close(lib->h);
+  if (free_it) {
+    dynlib_free(lib->h);
+    lib->h = NULL;
+  }
+  if (unloaded) run_hooks(L, "unload", lua_tostring(L, -1));
+  lua_pop(L, 1);
+}
+
 /* ---- library handles --------------------------------------------------- */
 
 static int lib_open(lua_State *L) {
@@ -111,7 +206,8 @@ static int lib_open(lua_State *L) {
   dynlib_error err;
   lib->h = dynlib_open(name, &opt, &err);
   if (lib->h == NULL) return ldl_fail(L, &err);
-  return 1;
+  if (dynlib_was_loaded(lib->h)) run_hooks(L, "load", dynlib_path(lib->h));
+  return 1; /* run_hooks leaves the stack as it found it */
 }
 
 static int lib_sym(lua_State *L) {
@@ -125,15 +221,12 @@ static int lib_sym(lua_State *L) {
 }
 
 static int lib_close(lua_State *L) {
-  ldl_lib *lib = ldl_checklib(L, 1);
-  if (lib->h) dynlib_close(lib->h);
+  close_handle(L, ldl_checklib(L, 1), 0);
   return 0;
 }
 
 static int lib_gc(lua_State *L) {
-  ldl_lib *lib = ldl_checklib(L, 1);
-  dynlib_free(lib->h);
-  lib->h = NULL;
+  close_handle(L, ldl_checklib(L, 1), 1);
   return 0;
 }
 
@@ -347,6 +440,8 @@ static const luaL_Reg module_funcs[] = {
     {"search_dirs", l_search_dirs},
     {"loaded", l_loaded},
     {"code_name", l_code_name},
+    {"on_load", l_on_load},
+    {"on_unload", l_on_unload},
     {NULL, NULL}};
 
 LUA_API int luaopen_dynlib_core(lua_State *L);
