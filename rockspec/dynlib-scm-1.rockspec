@@ -1,0 +1,38 @@
+-- Builds the Lua module with the project's Makefile:
+--   luarocks --lua-version=5.4 make rockspec/dynlib-scm-1.rockspec
+-- (offline: everything is in this checkout; needs Debian's libffi-dev and
+-- libjansson-dev).
+rockspec_format = "3.0"
+package = "dynlib"
+version = "scm-1"
+source = {
+   url = "git+file:///dev/null",
+}
+description = {
+   summary = "Load native shared libraries and plugins safely and fast",
+   detailed = [[
+Finds, checks and loads shared libraries through one reference-counted
+store; typed calls from C prototypes; plugin metadata and ELF inspection
+without loading a byte of plugin code.]],
+   license = "MIT",
+}
+dependencies = {
+   "lua >= 5.4, < 5.5",
+}
+external_dependencies = {
+   FFI = { header = "ffi.h", library = "ffi" },
+   JANSSON = { header = "jansson.h", library = "jansson" },
+}
+build = {
+   type = "make",
+   build_target = "module",
+   install_target = "install-lua",
+   build_variables = {
+      CFLAGS = "$(CFLAGS)",
+      LUA_CFLAGS = "-I$(LUA_INCDIR)",
+   },
+   install_variables = {
+      LUA_LMOD = "$(LUADIR)",
+      LUA_CMOD = "$(LIBDIR)",
+   },
+}
