@@ -122,8 +122,18 @@ DYNLIB_API int dynlib_was_loaded(const dynlib_handle *h);
 /* Close (if open) and free the handle itself. */
 DYNLIB_API void dynlib_free(dynlib_handle *h);
 
+/* Handles in the caller's memory (no allocation per open; the Lua binding
+ * keeps them inside its userdata): mem holds dynlib_handle_size() bytes,
+ * aligned for a pointer. dynlib_release closes (if open) and lets go of
+ * the handle; the memory stays the caller's. */
+DYNLIB_API size_t dynlib_handle_size(void);
+DYNLIB_API dynlib_handle *dynlib_open_in(void *mem, const char *name,
+                                         const dynlib_options *opt,
+                                         dynlib_error *err);
+DYNLIB_API void dynlib_release(dynlib_handle *h);
+
 DYNLIB_API int dynlib_is_open(const dynlib_handle *h);
-/* The real path that was loaded (valid until dynlib_free). */
+/* The real path that was loaded (valid until dynlib_free/release). */
 DYNLIB_API const char *dynlib_path(const dynlib_handle *h);
 /* The OS handle (dlopen's), or NULL when closed. */
 DYNLIB_API void *dynlib_os_handle(const dynlib_handle *h);

@@ -174,18 +174,15 @@ static int add_hook(lua_State *L, const char *event) {
 static int l_on_load(lua_State *L) { return add_hook(L, "load"); }
 static int l_on_unload(lua_State *L) { return add_hook(L, "unload"); }
 
-/* Closes a handle, telling the unload hooks when it was the last one. The
- * path is copied first: the hook runs after the handle may be freed. */
+/* Closes a handle, telling the unload hooks when it was the last one (the
+ * handle keeps its path until freed). */
 static void close_handle(lua_State *L, ldl_lib *lib, int free_it) {
   if (lib->h == NULL) return;
-  lua_pushstring(L, dynlib_path(lib->h));
-  int unloaded = dynlib_close(lib->h);
+  if (dynlib_close(lib->h)) run_hooks(L, "unload", dynlib_path(lib->h));
   if (free_it) {
-    dynlib_free(lib->h);
+    dynlib_release(lib->h);
     lib->h = NULL;
   }
-  if (unloaded) run_hooks(L, "unload", lua_tostring(L, -1));
-  lua_pop(L, 1);
 }
 
 /* ---- library handles --------------------------------------------------- */
@@ -198,13 +195,14 @@ static int lib_open(lua_State *L) {
     opt.version = opt_version(L, 2, vbuf, sizeof vbuf);
     opt.hints = opt_hints(L, 2);
   }
-  /* The userdata exists before the handle, so no handle leaks if Lua runs
-   * out of memory. */
-  ldl_lib *lib = (ldl_lib *)lua_newuserdatauv(L, sizeof *lib, 0);
+  /* The handle lives inside the userdata: no allocation per open, and no
+   * handle leaks if Lua runs out of memory. */
+  ldl_lib *lib = (ldl_lib *)lua_newuserdatauv(
+      L, sizeof *lib + dynlib_handle_size(), 0);
   lib->h = NULL;
   luaL_setmetatable(L, LDL_LIB_MT);
   dynlib_error err;
-  lib->h = dynlib_open(name, &opt, &err);
+  lib->h = dynlib_open_in(lib->mem, name, &opt, &err);
   if (lib->h == NULL) return ldl_fail(L, &err);
   if (dynlib_was_loaded(lib->h)) run_hooks(L, "load", dynlib_path(lib->h));
   return 1; /* run_hooks leaves the stack as it found it */
@@ -246,12 +244,11 @@ static int lib_tostring(lua_State *L) {
   return 1;
 }
 
-/* lib.path and methods: __index looks in __methods first. */
+/* lib.path and methods: __index looks in the methods first. */
 static int lib_index(lua_State *L) {
   ldl_lib *lib = ldl_checklib(L, 1);
-  lua_getfield(L, lua_upvalueindex(1), "__methods");
   lua_pushvalue(L, 2);
-  if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   const char *key = lua_tostring(L, 2);
   if (key && strcmp(key, "path") == 0 && lib->h) {
     lua_pushstring(L, dynlib_path(lib->h));
@@ -275,9 +272,9 @@ static void create_lib_meta(lua_State *L) {
   luaL_newmetatable(L, LDL_LIB_MT); /* sets __name */
   lua_newtable(L);
   luaL_setfuncs(L, lib_methods, 0);
-  lua_setfield(L, -2, "__methods");
   lua_pushvalue(L, -1);
-  lua_pushcclosure(L, lib_index, 1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushcclosure(L, lib_index, 1); /* upvalue: the methods table */
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, lib_gc);
   lua_setfield(L, -2, "__gc");

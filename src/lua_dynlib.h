@@ -14,7 +14,8 @@
 #define LDL_LIB_MT "dynlib.library"
 
 typedef struct ldl_lib {
-  dynlib_handle *h; /* NULL only while being created */
+  dynlib_handle *h; /* points into mem; NULL until opened and after __gc */
+  _Alignas(16) unsigned char mem[]; /* dynlib_handle_size() bytes */
 } ldl_lib;
 
 /* The library handle at idx (raises on anything else). */

@@ -20,12 +20,27 @@
 
 enum { INST_NONE, INST_RUNNING, INST_DONE };
 
+/* Names an entry was opened by (absolute paths only: a relative one depends
+ * on the current directory, a bare one on the search path). Re-opening by
+ * such a name finds the entry without touching the file system, as glibc's
+ * own name matching does. */
+#define MAX_ALIASES 8
+
+typedef struct alias {
+  size_t len;
+  char *key; /* name, NUL, version (not NUL-terminated) */
+} alias;
+
 typedef struct entry {
   struct entry *next;
   char *path;
+  alias aliases[MAX_ALIASES];
+  int naliases;
   unsigned long long dev, ino;
   void *os;        /* the loader's handle: one reference, ours */
   int refs;        /* open dynlib handles */
+  int holders;     /* handles not yet released, open or closed: the entry's
+                    * memory (path, ...) lives until the last is released */
   unsigned hints;  /* union of the hints it was opened with */
   int inst_state;  /* INST_*: dynlib_plugin_instance runs once */
   pthread_t inst_owner;
@@ -33,8 +48,7 @@ typedef struct entry {
 } entry;
 
 struct dynlib_handle {
-  entry *e;
-  char *path;
+  entry *e;   /* stays set after close: the entry outlives its holders */
   int open;
   int loaded; /* this open did the real load */
 };
@@ -57,6 +71,39 @@ static entry *find_by_os(void *os) {
   for (entry *e = entries; e; e = e->next)
     if (e->os == os) return e;
   return NULL;
+}
+
+/* Keys are compared by length first, then memcmp: cheaper than hashing a
+ * path on every open, and there are few aliases. */
+static int alias_is(const alias *a, const char *key, size_t len) {
+  return a->len == len && memcmp(a->key, key, len) == 0;
+}
+
+static entry *find_by_alias(const char *key, size_t len) {
+  for (entry *e = entries; e; e = e->next)
+    for (int i = 0; i < e->naliases; i++)
+      if (alias_is(&e->aliases[i], key, len)) return e;
+  return NULL;
+}
+
+/* Remember that `key` (an absolute name and version) opened e. Best
+ * effort: when full or out of memory the name is searched again next time. */
+static void add_alias(entry *e, const char *key, size_t len) {
+  if (e->naliases == MAX_ALIASES) return;
+  for (int i = 0; i < e->naliases; i++)
+    if (alias_is(&e->aliases[i], key, len)) return;
+  char *copy = malloc(len);
+  if (copy == NULL) return;
+  memcpy(copy, key, len);
+  e->aliases[e->naliases].key = copy;
+  e->aliases[e->naliases].len = len;
+  e->naliases++;
+}
+
+static void free_entry(entry *e) {
+  for (int i = 0; i < e->naliases; i++) free(e->aliases[i].key);
+  free(e->path);
+  free(e);
 }
 
 static void unlink_entry(entry *e) {
@@ -86,24 +133,22 @@ static void run_hook(const char *event, const char *path) {
 
 /* ---- handles ----------------------------------------------------------- */
 
-static dynlib_handle *new_handle(entry *e, int loaded, dynlib_error *err) {
-  dynlib_handle *h = malloc(sizeof *h);
-  char *path = strdup(e->path);
-  if (h == NULL || path == NULL) {
-    free(h);
-    free(path);
-    dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", e->path);
-    return NULL;
-  }
+/* Every reference to an entry is taken as a pair, refs and holders, under
+ * the store lock, by whoever finds or creates the entry for a new handle. */
+static void pin(entry *e) {
+  e->refs++;
+  e->holders++;
+}
+
+static dynlib_handle *init_handle(dynlib_handle *h, entry *e, int loaded) {
   h->e = e;
-  h->path = path;
   h->open = 1;
   h->loaded = loaded;
   return h;
 }
 
-/* Drops one handle's reference; returns the entry when it was the last, so
- * the caller unloads it outside the lock. */
+/* Drops one open reference; returns the entry when it was the last, so the
+ * caller unloads it outside the lock. */
 static entry *release(entry *e) {
   entry *dead = NULL;
   pthread_mutex_lock(&store_lock);
@@ -115,12 +160,25 @@ static entry *release(entry *e) {
   return dead;
 }
 
+/* Drops one holder; frees the entry after the last (it is unloaded then). */
+static void drop(entry *e) {
+  pthread_mutex_lock(&store_lock);
+  int last = --e->holders == 0;
+  pthread_mutex_unlock(&store_lock);
+  if (last) free_entry(e);
+}
+
 static void unload(entry *e) {
   dynlib_debug("unload %s", e->path);
   dl_os_close(e->os);
   run_hook("unload", e->path);
-  free(e->path);
-  free(e);
+}
+
+/* Undo a pin that did not become a handle. */
+static void unpin(entry *e) {
+  entry *dead = release(e);
+  if (dead) unload(dead);
+  drop(e);
 }
 
 /* Hints that must reach the loader even when the library is already open. */
@@ -128,27 +186,21 @@ static unsigned promoting(unsigned wanted, unsigned have) {
   return wanted & ~have & (DYNLIB_GLOBAL | DYNLIB_NODELETE);
 }
 
-/* The library is in the store already: one more handle on it. */
-static dynlib_handle *reuse(entry *e, const char *path, unsigned hints,
-                            dynlib_error *err) {
+/* The library is in the store already (e pinned by the caller): one more
+ * handle on it. */
+static dynlib_handle *reuse(dynlib_handle *h, entry *e, const char *path,
+                            unsigned hints, dynlib_error *err) {
   if (promoting(hints, e->hints)) {
-    /* The entry is pinned by our reference, so it outlives the unlocked
-     * re-open. */
+    /* The pin keeps the entry alive across the unlocked re-open. */
     if (dl_os_promote(path, hints, err) != 0) {
-      entry *dead = release(e);
-      if (dead) unload(dead);
+      unpin(e);
       return NULL;
     }
     pthread_mutex_lock(&store_lock);
     e->hints |= hints;
     pthread_mutex_unlock(&store_lock);
   }
-  dynlib_handle *h = new_handle(e, 0, err);
-  if (h == NULL) {
-    entry *dead = release(e);
-    if (dead) unload(dead);
-  }
-  return h;
+  return init_handle(h, e, 0);
 }
 
 static entry *new_entry(const char *path, unsigned long long dev,
@@ -162,15 +214,16 @@ static entry *new_entry(const char *path, unsigned long long dev,
   e->ino = ino;
   e->os = os;
   e->refs = 1;
+  e->holders = 1;
   e->hints = hints;
   return e;
 }
 
 /* Load a checked file and enter it in the store (or join the entry another
  * thread entered meanwhile). */
-static dynlib_handle *load(const char *path, unsigned long long dev,
-                           unsigned long long ino, unsigned hints,
-                           dynlib_error *err) {
+static dynlib_handle *load(dynlib_handle *h, const char *path,
+                           unsigned long long dev, unsigned long long ino,
+                           unsigned hints, dynlib_error *err) {
   void *os = dl_os_open(path, hints, err);
   if (os == NULL) return NULL;
   pthread_mutex_lock(&store_lock);
@@ -179,10 +232,10 @@ static dynlib_handle *load(const char *path, unsigned long long dev,
   if (e != NULL) {
     /* Another thread won the race, or glibc handed back a library it had
      * loaded from this path before the file was replaced: same library. */
-    e->refs++;
+    pin(e);
     pthread_mutex_unlock(&store_lock);
     dl_os_close(os); /* drop the extra loader reference */
-    return reuse(e, path, hints, err);
+    return reuse(h, e, path, hints, err);
   }
   e = new_entry(path, dev, ino, os, hints);
   if (e != NULL) {
@@ -197,19 +250,51 @@ static dynlib_handle *load(const char *path, unsigned long long dev,
   }
   dynlib_debug("loaded %s", path);
   run_hook("load", path);
-  dynlib_handle *h = new_handle(e, 1, err);
-  if (h == NULL) {
-    entry *dead = release(e);
-    if (dead) unload(dead);
-  }
-  return h;
+  return init_handle(h, e, 1);
 }
 
-dynlib_handle *dynlib_open(const char *name, const dynlib_options *opt,
-                           dynlib_error *err) {
+/* An absolute name opened before: the entry, with one more reference. */
+static entry *reopen_by_alias(const char *key, size_t len) {
+  pthread_mutex_lock(&store_lock);
+  entry *e = find_by_alias(key, len);
+  if (e) pin(e);
+  pthread_mutex_unlock(&store_lock);
+  return e;
+}
+
+static void remember(dynlib_handle *h, const char *key, size_t len) {
+  pthread_mutex_lock(&store_lock);
+  add_alias(h->e, key, len);
+  pthread_mutex_unlock(&store_lock);
+}
+
+/* The alias key of (name, version): both strings with their NULs, so no
+ * two pairs share a key. 0 when too long to remember. */
+static size_t alias_key(char *buf, size_t size, const char *name,
+                        const char *version) {
+  size_t n = strlen(name) + 1, v = version ? strlen(version) + 1 : 0;
+  if (n + v > size) return 0;
+  memcpy(buf, name, n);
+  if (version) memcpy(buf + n, version, v);
+  return n + v;
+}
+
+size_t dynlib_handle_size(void) { return sizeof(dynlib_handle); }
+
+dynlib_handle *dynlib_open_in(void *mem, const char *name,
+                              const dynlib_options *opt, dynlib_error *err) {
   static const dynlib_options defaults = {0, NULL, NULL};
   if (opt == NULL) opt = &defaults;
   dl_clearerr(err);
+  /* Trusted mode always checks the file itself. */
+  char key[1024];
+  size_t klen = 0;
+  if (name[0] == '/' && opt->trusted == NULL)
+    klen = alias_key(key, sizeof key, name, opt->version);
+  if (klen) {
+    entry *e = reopen_by_alias(key, klen);
+    if (e) return reuse(mem, e, e->path, opt->hints, err);
+  }
   char *path = dynlib_find(name, opt->version, err);
   if (path == NULL) return NULL;
   unsigned long long dev = 0, ino = 0;
@@ -217,43 +302,61 @@ dynlib_handle *dynlib_open(const char *name, const dynlib_options *opt,
   if (dl_check_library(path, &dev, &ino, err) == 0) {
     pthread_mutex_lock(&store_lock);
     entry *e = find_by_id(dev, ino);
-    if (e) e->refs++;
+    if (e) pin(e);
     pthread_mutex_unlock(&store_lock);
-    h = e ? reuse(e, path, opt->hints, err)
-          : load(path, dev, ino, opt->hints, err);
+    h = e ? reuse(mem, e, path, opt->hints, err)
+          : load(mem, path, dev, ino, opt->hints, err);
   }
   free(path);
+  if (h && klen) remember(h, key, klen);
   return h;
 }
 
 void *dynlib_sym(dynlib_handle *h, const char *name, dynlib_error *err) {
   if (!h->open) {
-    dl_seterr(err, DYNLIB_E_CLOSED, "%s: library handle is closed", h->path);
+    dl_seterr(err, DYNLIB_E_CLOSED, "%s: library handle is closed",
+              h->e->path);
     return NULL;
   }
-  return dl_os_sym(h->e->os, h->path, name, err);
+  return dl_os_sym(h->e->os, h->e->path, name, err);
+}
+
+dynlib_handle *dynlib_open(const char *name, const dynlib_options *opt,
+                           dynlib_error *err) {
+  dynlib_handle *mem = malloc(sizeof *mem);
+  if (mem == NULL) {
+    dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", name);
+    return NULL;
+  }
+  dynlib_handle *h = dynlib_open_in(mem, name, opt, err);
+  if (h == NULL) free(mem);
+  return h;
 }
 
 int dynlib_close(dynlib_handle *h) {
   if (h == NULL || !h->open) return 0;
   h->open = 0;
   entry *dead = release(h->e);
-  h->e = NULL;
   if (dead == NULL) return 0;
   unload(dead);
   return 1;
 }
 
-void dynlib_free(dynlib_handle *h) {
+void dynlib_release(dynlib_handle *h) {
   if (h == NULL) return;
   dynlib_close(h);
-  free(h->path);
+  drop(h->e);
+  h->e = NULL;
+}
+
+void dynlib_free(dynlib_handle *h) {
+  dynlib_release(h);
   free(h);
 }
 
 int dynlib_is_open(const dynlib_handle *h) { return h != NULL && h->open; }
 int dynlib_was_loaded(const dynlib_handle *h) { return h->loaded; }
-const char *dynlib_path(const dynlib_handle *h) { return h->path; }
+const char *dynlib_path(const dynlib_handle *h) { return h->e->path; }
 void *dynlib_os_handle(const dynlib_handle *h) {
   return h->open ? h->e->os : NULL;
 }
@@ -282,7 +385,8 @@ static void finish_instance(entry *e, int state, void *instance) {
 void *dynlib_instance(dynlib_handle *h, dynlib_error *err) {
   dl_clearerr(err);
   if (!h->open) {
-    dl_seterr(err, DYNLIB_E_CLOSED, "%s: library handle is closed", h->path);
+    dl_seterr(err, DYNLIB_E_CLOSED, "%s: library handle is closed",
+              h->e->path);
     return NULL;
   }
   entry *e = h->e;
@@ -297,7 +401,7 @@ void *dynlib_instance(dynlib_handle *h, dynlib_error *err) {
     pthread_mutex_unlock(&store_lock);
     dl_seterr(err, DYNLIB_E_INVALID,
               "%s: plugin instance requested from its own entry point",
-              h->path);
+              e->path);
     return NULL;
   }
   e->inst_state = INST_RUNNING;
@@ -305,7 +409,7 @@ void *dynlib_instance(dynlib_handle *h, dynlib_error *err) {
   pthread_mutex_unlock(&store_lock);
 
   /* The entry point runs unlocked: it may open libraries through dynlib. */
-  void *sym = dl_os_sym(e->os, h->path, "dynlib_plugin_instance", err);
+  void *sym = dl_os_sym(e->os, e->path, "dynlib_plugin_instance", err);
   if (sym == NULL) {
     finish_instance(e, INST_NONE, NULL);
     return NULL;
