@@ -28,10 +28,12 @@ build = {
    build_target = "module",
    install_target = "install-lua",
    build_variables = {
+      BUILD = "build-rock",
       CFLAGS = "$(CFLAGS)",
       LUA_CFLAGS = "-I$(LUA_INCDIR)",
    },
    install_variables = {
+      BUILD = "build-rock",
       LUA_LMOD = "$(LUADIR)",
       LUA_CMOD = "$(LIBDIR)",
    },

@@ -1,0 +1,41 @@
+-- `make install` installs a C library usable without Lua: headers,
+-- libdynlib, dynlib.pc; and the Lua module in Lua's standard paths.
+local H = require("helper")
+
+describe("make install", function()
+  local dir, root, out, ok
+  setup(function()
+    dir = H.tmpdir()
+    root = dir .. "/root"
+    -- A build folder of its own: the suite's module stays untouched.
+    out, ok = H.sh(("make -s BUILD=%s/build DESTDIR=%s PREFIX=/usr/local install 2>&1")
+      :format(H.quote(dir), H.quote(root)))
+  end)
+  teardown(function() H.rmdir(dir) end)
+
+  it("installs the headers, the core library, dynlib.pc and the Lua module", function()
+    assert.is_true(ok, out)
+    for _, f in ipairs({"include/dynlib.h", "include/dynlib_plugin.h",
+                        "lib/libdynlib.so.0", "lib/libdynlib.a",
+                        "lib/pkgconfig/dynlib.pc", "share/lua/5.4/dynlib/init.lua",
+                        "lib/lua/5.4/dynlib/core.so"}) do
+      assert.is_truthy(H.read(root .. "/usr/local/" .. f), f .. " missing")
+    end
+  end)
+
+  it("builds and runs a C program against it with pkg-config, without Lua headers", function()
+    assert.is_true(ok, out)
+    local env = ("PKG_CONFIG_PATH=%s/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=%s")
+      :format(H.quote(root), H.quote(root))
+    local flags = H.sh(env .. " pkg-config --cflags --libs dynlib"):gsub("%s+$", "")
+    assert.matches("-ldynlib", flags, 1, true)
+    local exe = dir .. "/use_core"
+    local cout, built = H.sh(("cc -std=c11 -Wall -Werror -o %s spec/c/use_core.c %s 2>&1")
+      :format(H.quote(exe), flags))
+    assert.is_true(built, cout)
+    local run, ran = H.sh(("LD_LIBRARY_PATH=%s/usr/local/lib %s 2>&1"):format(H.quote(root), H.quote(exe)))
+    assert.is_true(ran, run)
+    assert.matches("cos%(0%) = 1%.0 from .*libm%.so%.6", run)
+    assert.matches("missing: refused not_found", run)
+  end)
+end)
