@@ -137,7 +137,8 @@ bench: deps
 	$(TEST_ENV) $(LUA) bench/run.lua
 
 lint:
-	luacheck --std lua54 lua spec examples bench
+	luacheck --std lua54 lua bench $(wildcard examples/*.lua)
+	luacheck --std lua54+busted spec
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
