@@ -134,9 +134,10 @@ describe("unloading", function()
 
   it("unloads when the last handle is garbage collected", function()
     local path, dir = copy_of("libbasic.so")
-    local lib = assert(dynlib.open(path))
-    assert.is_true(H.is_mapped(path))
-    lib = nil -- luacheck: ignore 311
+    do
+      local lib = assert(dynlib.open(path))
+      assert.is_true(H.is_mapped(lib.path))
+    end -- lib is unreachable from here on
     collectgarbage()
     collectgarbage()
     assert.is_true(marker(path, "unloaded"))
