@@ -74,4 +74,27 @@ uint64_t dl_elf_u64(const dl_elf *e, const void *p);
 /* Is this file's class, byte order and machine the running process's? */
 int dl_elf_compatible(const dl_elf *e);
 
+/* The EM_* value of the running process. */
+int dl_elf_host_machine(void);
+
+/* Is [off, off + len) inside the file? Overflow-safe. */
+int dl_elf_in_file(const dl_elf *e, uint64_t off, uint64_t len);
+
+/* Reads len bytes at off, checked against the file; `what` names the
+ * structure in the error ("section header", ...). */
+int dl_elf_read(const dl_elf *e, uint64_t off, void *buf, size_t len,
+                const char *what, dynlib_error *err);
+
+/* The NUL-terminated string at idx of a string table [tab_off, +tab_size),
+ * into buf (cut to bufsize - 1 bytes when longer). */
+int dl_elf_string(const dl_elf *e, uint64_t tab_off, uint64_t tab_size,
+                  uint64_t idx, char *buf, size_t bufsize, dynlib_error *err);
+
+/* A read-at callback over memory (the fuzzer, tests): ctx is a dl_mem *. */
+typedef struct dl_mem {
+  const unsigned char *data;
+  uint64_t size;
+} dl_mem;
+int dl_mem_read_at(void *ctx, uint64_t off, void *buf, size_t len);
+
 #endif

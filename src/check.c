@@ -1,0 +1,153 @@
+/*
+ * check.c - what is verified before a file reaches dlopen (DESIGN 4.3):
+ * a regular file (stat before open), ELF for this machine, a shared object
+ * rather than an executable, object file, core dump or debug-info file.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "elf.h"
+#include "file.h"
+#include "internal.h"
+
+#define MAX_DYN_ENTRIES 4096
+
+static const char *machine_name(unsigned m) {
+  switch (m) {
+    case EM_386: return "i386";
+    case EM_X86_64: return "x86_64";
+    case EM_AARCH64: return "aarch64";
+    case EM_ARM: return "arm";
+    case EM_RISCV: return "riscv";
+    case EM_PPC: return "ppc";
+    case EM_PPC64: return "ppc64";
+    case EM_S390: return "s390";
+    case EM_MIPS: return "mips";
+    case EM_SPARCV9: return "sparcv9";
+    default: return NULL;
+  }
+}
+
+static int wrong_arch(const dl_elf *e, dynlib_error *err) {
+  const char *m = machine_name(e->machine);
+  char num[16];
+  if (m == NULL) {
+    snprintf(num, sizeof num, "machine %u", e->machine);
+    m = num;
+  }
+  return dl_seterr(err, DYNLIB_E_WRONG_ARCH,
+                   "%s: file is for a different processor (%d-bit %s-endian "
+                   "%s; this process is %d-bit %s)",
+                   e->name, e->is64 ? 64 : 32, e->big_endian ? "big" : "little",
+                   m, (int)sizeof(void *) * 8,
+                   machine_name((unsigned)dl_elf_host_machine())
+                       ? machine_name((unsigned)dl_elf_host_machine())
+                       : "unknown");
+}
+
+static int check_type(const dl_elf *e, dynlib_error *err) {
+  switch (e->type) {
+    case ET_DYN: return 0;
+    case ET_EXEC:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                       "%s: is an executable, not a shared library", e->name);
+    case ET_REL:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                       "%s: is a relocatable object file, not a shared library",
+                       e->name);
+    case ET_CORE:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                       "%s: is a core dump, not a shared library", e->name);
+    default:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                       "%s: unknown ELF file type %u", e->name, e->type);
+  }
+}
+
+/* Scans the dynamic segment for DT_FLAGS_1's DF_1_PIE. 1 PIE, 0 not, -1
+ * error. Only the segment's own bytes are read, in bounded steps. */
+static int is_pie(const dl_elf *e, const dl_elf_phdr *dyn, dynlib_error *err) {
+  size_t entsize = e->is64 ? 16 : 8;
+  uint64_t n = dyn->filesz / entsize;
+  if (n > MAX_DYN_ENTRIES) n = MAX_DYN_ENTRIES;
+  unsigned char buf[64 * 16];
+  for (uint64_t i = 0; i < n;) {
+    uint64_t chunk = n - i < 64 ? n - i : 64;
+    if (dl_elf_read(e, dyn->offset + i * entsize, buf, (size_t)(chunk * entsize),
+                    "dynamic section", err) != 0)
+      return -1;
+    for (uint64_t j = 0; j < chunk; j++) {
+      const unsigned char *p = buf + j * entsize;
+      uint64_t tag = e->is64 ? dl_elf_u64(e, p) : dl_elf_u32(e, p);
+      uint64_t val = e->is64 ? dl_elf_u64(e, p + 8) : dl_elf_u32(e, p + 4);
+      if (tag == DT_NULL) return 0;
+      if (tag == DT_FLAGS_1 && (val & DF_1_PIE)) return 1;
+    }
+    i += chunk;
+  }
+  return 0;
+}
+
+/* The dynamic segment: a library has one, with bytes in the file. A separate
+ * debug file keeps the program headers but its .dynamic is NOBITS. */
+static int check_dynamic(const dl_elf *e, dynlib_error *err) {
+  dl_elf_phdr ph, dyn;
+  int found = 0;
+  for (unsigned i = 0; i < e->phnum; i++) {
+    if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
+    if (ph.type == PT_DYNAMIC) {
+      dyn = ph;
+      found = 1;
+      break;
+    }
+  }
+  if (!found)
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: has no dynamic section, not a shared library",
+                     e->name);
+  if (dyn.filesz == 0 && dyn.memsz > 0)
+    return dl_seterr(err, DYNLIB_E_DEBUG_FILE,
+                     "%s: is a separate debug file (.dynamic is NOBITS)",
+                     e->name);
+  if (!dl_elf_in_file(e, dyn.offset, dyn.filesz))
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: dynamic section extends past the end of the file",
+                     e->name);
+  int pie = is_pie(e, &dyn, err);
+  if (pie < 0) return -1;
+  if (pie)
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: is a position-independent executable, not a shared "
+                     "library",
+                     e->name);
+  return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int dl_check_library(const char *path, unsigned long long *dev,
+                     unsigned long long *ino, dynlib_error *err) {
+  if (has_suffix(path, ".debug"))
+    return dl_seterr(err, DYNLIB_E_DEBUG_FILE,
+                     "%s: is a debug-info file (*.debug), not loadable", path);
+  dl_file f;
+  if (dl_file_open(&f, path, err) != 0) return -1;
+  dl_elf e;
+  int rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
+  if (rc == 0 && !dl_elf_compatible(&e)) rc = wrong_arch(&e, err);
+  if (rc == 0) rc = check_type(&e, err);
+  if (rc == 0) rc = check_dynamic(&e, err);
+  if (rc == 0) {
+    *dev = (unsigned long long)f.dev;
+    *ino = (unsigned long long)f.ino;
+  }
+  dl_file_close(&f);
+  if (rc != 0) dynlib_debug("%s: rejected: %s", path, err ? err->msg : "?");
+  return rc;
+}
