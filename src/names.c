@@ -338,6 +338,7 @@ static char *follow_script(char *path, int depth, dynlib_error *err) {
 }
 
 char *dynlib_find(const char *name, const char *version, dynlib_error *err) {
+  dl_clearerr(err);
   if (!dl_version_valid(version)) {
     dl_seterr(err, DYNLIB_E_INVALID, "%s: bad version '%s'", name, version);
     return NULL;
