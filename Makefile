@@ -61,7 +61,7 @@ core: $(CORELIB) $(COREA) $(BUILD)/dynlib.pc
 
 $(BUILD)/obj/lua_%.o: src/lua_%.c src/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LUA_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(LUA_CFLAGS) $(JSON_CFLAGS) $(FFI_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: src/%.c src/*.h
 	@mkdir -p $(dir $@)

@@ -451,5 +451,6 @@ __attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
   lua_pushinteger(L, DYNLIB_ABI_VERSION);
   lua_setfield(L, -2, "abi");
   /* The other binding files add their functions here. */
+  ldl_open_call(L);
   return 1;
 }
