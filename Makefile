@@ -46,6 +46,12 @@ MODULE  := $(BUILD)/lua/dynlib/core.so
 CORELIB := $(BUILD)/libdynlib.so
 COREA   := $(BUILD)/libdynlib.a
 
+# Test fixtures live in $(FIX); they are never built with sanitizers (they
+# stand for foreign code).
+FIX := $(BUILD)/fixtures
+CC_FIX ?= gcc
+FIXTURE_CFLAGS ?= -O1 -g -fPIC -Wall -Wextra -Werror
+
 # Targets the test suite needs besides the module; fragments append.
 FIXTURES :=
 BENCH_TARGETS :=
