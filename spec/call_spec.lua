@@ -167,12 +167,15 @@ describe("conversions", function()
     assert.equal(0x0D, lib:func("wide", "int8_t(void)", {ffi = true})())
   end)
 
-  it("refuses non-integral numbers and non-numbers for integers", function()
+  it("refuses non-integral numbers and non-numbers for integers (lauxlib's rules)", function()
     local add = lib:func("int add(int, int)")
     assert.has_error(function() add(1, 2.5) end,
       "bad argument #2 to 'add' (number has no integer representation)")
-    assert.has_error(function() add("1", 2) end,
+    assert.equal(3, add("1", 2)) -- a numeric string converts, as with luaL_checkinteger
+    assert.has_error(function() add("one", 2) end,
       "bad argument #1 to 'add' (number expected, got string)")
+    assert.has_error(function() add({}, 2) end,
+      "bad argument #1 to 'add' (number expected, got table)")
     assert.has_error(function() add(1, nil) end,
       "bad argument #2 to 'add' (number expected, got nil)")
   end)
@@ -204,7 +207,8 @@ describe("conversions", function()
     each_path("double echo_double(double)", function(f)
       assert.equal(0.1, f(0.1))
       assert.equal(-1e300, f(-1e300))
-      assert.has_error(function() f("0.5") end)
+      assert.equal(0.5, f("0.5"))
+      assert.has_error(function() f("half") end, "bad argument #1 to 'echo_double' (number expected, got string)")
     end)
     each_path("float addf(float, float)", function(f) assert.equal(4.0, f(1.5, 2.5)) end)
     each_path("double mixed(int, double, int, float, long, double)", function(f)
@@ -227,7 +231,8 @@ describe("conversions", function()
     each_path("const char *echo_str(const char *)", function(f)
       assert.equal("abc", f("abc"))
       assert.is_nil(f(nil))
-      assert.has_error(function() f(42) end, "bad argument #1 to 'echo_str' (string expected, got number)")
+      assert.equal("42", f(42)) -- numbers convert, as with luaL_checkstring
+      assert.has_error(function() f(true) end, "bad argument #1 to 'echo_str' (string expected, got boolean)")
     end)
     assert.equal("hello from C", lib:func("const char *greeting(void)")())
     assert.is_nil(lib:func("const char *nothing(void)")())

@@ -86,7 +86,7 @@ int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
 }
 
 /* Truncates a raw integer-register result to its declared type. */
-static void narrow(const dl_type *t, uint64_t raw, dl_value *ret) {
+void dl_narrow(const dl_type *t, uint64_t raw, dl_value *ret) {
   switch (t->kind) {
     case DL_BOOL: ret->i = (uint8_t)raw != 0; return;
     case DL_SINT:
@@ -108,8 +108,7 @@ static void narrow(const dl_type *t, uint64_t raw, dl_value *ret) {
   }
 }
 
-/* A float's bits in the low half of a double-sized register image. */
-static double float_reg(float f) {
+double dl_float_reg(float f) {
   uint32_t bits;
   uint64_t wide;
   double d;
@@ -131,7 +130,6 @@ static float reg_float(double d) {
 
 #if DL_FAST_ABI
 typedef uint64_t u64;
-typedef u64 (*int_fn)(u64, u64, u64, u64, u64, u64);
 typedef double (*int_fp_fn)(u64, u64, u64, u64, u64, u64);
 typedef u64 (*mixed_fn)(u64, u64, u64, u64, u64, u64, double, double, double,
                         double, double, double, double, double);
@@ -141,6 +139,28 @@ typedef double (*mixed_fp_fn)(u64, u64, u64, u64, u64, u64, double, double,
 /* Object pointer to function pointer of a given shape (ABI-exact here). */
 #define AS_FN(type, p) ((type)(uintptr_t)(p))
 
+void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
+                  dl_value *ret) {
+  const dl_sig *sig = c->sig;
+  if (!c->ret_fp) {
+    u64 raw = c->path == DL_PATH_INT
+                  ? dl_call_ints(c, ir)
+                  : AS_FN(mixed_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4],
+                                           ir[5], fr[0], fr[1], fr[2], fr[3],
+                                           fr[4], fr[5], fr[6], fr[7]);
+    dl_narrow(&sig->ret, raw, ret);
+    return;
+  }
+  double d = c->path == DL_PATH_INT
+                 ? AS_FN(int_fp_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4],
+                                           ir[5])
+                 : AS_FN(mixed_fp_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4],
+                                             ir[5], fr[0], fr[1], fr[2], fr[3],
+                                             fr[4], fr[5], fr[6], fr[7]);
+  if (sig->ret.kind == DL_FLOAT) ret->f = reg_float(d);
+  else ret->d = d;
+}
+
 static void fast_call(const dl_callable *c, const dl_value *args,
                       dl_value *ret) {
   const dl_sig *sig = c->sig;
@@ -149,34 +169,18 @@ static void fast_call(const dl_callable *c, const dl_value *args,
   int ni = 0, nf = 0;
   for (int i = 0; i < sig->nargs; i++) {
     switch (sig->args[i].kind) {
-      case DL_FLOAT: fr[nf++] = float_reg(args[i].f); break;
+      case DL_FLOAT: fr[nf++] = dl_float_reg(args[i].f); break;
       case DL_DOUBLE: fr[nf++] = args[i].d; break;
       default: ir[ni++] = args[i].u; break;
     }
   }
-  if (c->path == DL_PATH_INT && !c->ret_fp) {
-    narrow(&sig->ret, AS_FN(int_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4],
-                                           ir[5]),
-           ret);
-    return;
-  }
-  double d;
-  if (c->path == DL_PATH_INT) {
-    d = AS_FN(int_fp_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4], ir[5]);
-  } else if (!c->ret_fp) {
-    narrow(&sig->ret,
-           AS_FN(mixed_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4], ir[5],
-                                  fr[0], fr[1], fr[2], fr[3], fr[4], fr[5],
-                                  fr[6], fr[7]),
-           ret);
-    return;
-  } else {
-    d = AS_FN(mixed_fp_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4], ir[5],
-                                  fr[0], fr[1], fr[2], fr[3], fr[4], fr[5],
-                                  fr[6], fr[7]);
-  }
-  if (sig->ret.kind == DL_FLOAT) ret->f = reg_float(d);
-  else ret->d = d;
+  dl_call_regs(c, ir, fr, ret);
+}
+#else
+void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
+                  dl_value *ret) {
+  (void)c; (void)ir; (void)fr;
+  ret->u = 0; /* never reached: prepare picks libffi on other ABIs */
 }
 #endif
 
@@ -244,7 +248,7 @@ static void ffi_path(const dl_callable *c, const dl_value *args,
                      ? (sig->ret.kind == DL_SINT ? (uint64_t)(int64_t)r.s
                                                  : (uint64_t)r.a)
                      : r.u;
-  narrow(&sig->ret, raw, ret);
+  dl_narrow(&sig->ret, raw, ret);
 }
 
 void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret) {

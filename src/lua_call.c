@@ -19,9 +19,16 @@
 
 #define FN_MT "dynlib.function"
 
+/* A function made by lib:func. The fields a call reads come first and
+ * compact (kind and size of each argument), so a call touches one or two
+ * cache lines; the full signature with its type names is read on errors. */
 typedef struct ldl_fn {
+  ldl_lib *lib;     /* also the userdata's user value, which keeps it alive */
+  int nargs;
+  uint8_t ret_kind, ret_size;
+  uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
+  dl_callable call; /* points at sig below: the userdata never moves */
   dl_sig sig;
-  dl_callable call; /* points at sig above: the userdata never moves */
 } ldl_fn;
 
 static const char SIGCACHE_KEY = 's';
@@ -46,22 +53,22 @@ static int range_error(lua_State *L, int i, const dl_sig *sig,
   return arg_error(L, i, sig, msg);
 }
 
-static lua_Integer to_integer(lua_State *L, int i, const dl_sig *sig) {
-  int ok;
-  lua_Integer x = lua_tointegerx(L, i, &ok);
-  if (ok && lua_type(L, i) == LUA_TNUMBER) return x;
+/* Why argument i is no integer (it was not convertible): raises. */
+static void not_integer(lua_State *L, int i, const dl_sig *sig) {
   if (lua_type(L, i) == LUA_TNUMBER)
     arg_error(L, i, sig, "number has no integer representation");
   type_error(L, i, sig, "number");
-  return 0;
 }
 
-/* Signed and unsigned integers narrower than 64 bits are range-checked;
- * 64-bit unsigned ones take negative Lua integers as two's complement. */
-static void conv_int(lua_State *L, int i, const dl_sig *sig, const dl_type *t,
-                     dl_value *v) {
-  lua_Integer x = lua_isinteger(L, i) ? lua_tointeger(L, i)
-                                      : to_integer(L, i, sig);
+/* Integers follow lauxlib's rules (luaL_checkinteger): numbers with an
+ * exact integer value and numeric strings convert. Signed and unsigned
+ * integers narrower than 64 bits are range-checked; 64-bit unsigned ones
+ * take negative Lua integers as two's complement. */
+static inline void conv_int(lua_State *L, int i, const dl_sig *sig,
+                            const dl_type *t, dl_value *v) {
+  int ok;
+  lua_Integer x = lua_tointegerx(L, i, &ok);
+  if (!ok) not_integer(L, i, sig);
   if (t->size < 8) {
     int bits = t->size * 8;
     if (t->kind == DL_SINT) {
@@ -74,20 +81,23 @@ static void conv_int(lua_State *L, int i, const dl_sig *sig, const dl_type *t,
   v->i = (int64_t)x;
 }
 
-static void conv_arg(lua_State *L, int i, const dl_sig *sig, const dl_type *t,
-                     dl_value *v) {
+static inline void conv_arg(lua_State *L, int i, const dl_sig *sig,
+                            const dl_type *t, dl_value *v) {
   switch (t->kind) {
     case DL_SINT:
     case DL_UINT:
       conv_int(L, i, sig, t, v);
       return;
-    case DL_DOUBLE:
-      if (lua_type(L, i) != LUA_TNUMBER) type_error(L, i, sig, "number");
-      v->d = (double)lua_tonumber(L, i);
+    case DL_DOUBLE: {
+      int ok;
+      v->d = (double)lua_tonumberx(L, i, &ok);
+      if (!ok) type_error(L, i, sig, "number");
       return;
+    }
     case DL_FLOAT: {
-      if (lua_type(L, i) != LUA_TNUMBER) type_error(L, i, sig, "number");
-      double d = (double)lua_tonumber(L, i);
+      int ok;
+      double d = (double)lua_tonumberx(L, i, &ok);
+      if (!ok) type_error(L, i, sig, "number");
       if (isfinite(d) && fabs(d) > FLT_MAX) range_error(L, i, sig, t);
       v->f = (float)d;
       return;
@@ -97,9 +107,8 @@ static void conv_arg(lua_State *L, int i, const dl_sig *sig, const dl_type *t,
       v->u = (uint64_t)lua_toboolean(L, i);
       return;
     case DL_STRING:
-      if (lua_type(L, i) == LUA_TSTRING) v->s = lua_tostring(L, i);
-      else if (lua_isnil(L, i)) v->s = NULL;
-      else type_error(L, i, sig, "string");
+      v->s = lua_tolstring(L, i, NULL); /* lauxlib's rule: numbers convert */
+      if (v->s == NULL && !lua_isnil(L, i)) type_error(L, i, sig, "string");
       return;
     default: /* DL_PTR */
       switch (lua_type(L, i)) {
@@ -132,18 +141,152 @@ static int push_result(lua_State *L, const dl_type *t, const dl_value *r) {
 
 /* ---- the call ---------------------------------------------------------- */
 
-static int call_fn(lua_State *L) {
-  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  ldl_lib *lib = (ldl_lib *)lua_touserdata(L, lua_upvalueindex(2));
-  const dl_sig *sig = &f->sig;
-  if (!dynlib_is_open(lib->h))
-    return luaL_error(L, "dynlib: closed: %s: '%s' called after its library "
-                         "handle was closed",
-                      lib->h ? dynlib_path(lib->h) : "?", sig->name);
+static int closed_error(lua_State *L, const ldl_fn *f) {
+  return luaL_error(L, "dynlib: closed: %s: '%s' called after its library "
+                       "handle was closed",
+                    f->lib->h ? dynlib_path(f->lib->h) : "?", f->sig.name);
+}
+
+static int count_error(lua_State *L, const ldl_fn *f, int n) {
+  return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)",
+                    f->sig.name, f->sig.nargs, n);
+}
+
+/* An integer-class argument (integer, bool, string, pointer) as the value
+ * of its register. Strings follow lauxlib (numbers convert); nil is NULL.
+ * Only errors read the full signature (for names). */
+static inline uint64_t conv_intclass(lua_State *L, int i, const ldl_fn *f) {
+  int a = i - 1;
+  switch (f->kind[a]) {
+    case DL_SINT:
+    case DL_UINT: {
+      int ok;
+      lua_Integer x = lua_tointegerx(L, i, &ok);
+      if (!ok) not_integer(L, i, &f->sig);
+      int size = f->size[a];
+      if (size < 8) {
+        int bits = size * 8;
+        lua_Integer lim = (lua_Integer)1 << (bits - 1);
+        /* one unsigned compare per bound: shift signed ranges to start at 0 */
+        uint64_t off = f->kind[a] == DL_SINT ? (uint64_t)x + (uint64_t)lim
+                                             : (uint64_t)x;
+        if (off >= ((uint64_t)1 << bits)) range_error(L, i, &f->sig, &f->sig.args[a]);
+      }
+      return (uint64_t)x;
+    }
+    case DL_STRING: {
+      const char *s = lua_tolstring(L, i, NULL);
+      if (s == NULL && !lua_isnil(L, i)) type_error(L, i, &f->sig, "string");
+      return (uint64_t)(uintptr_t)s;
+    }
+    case DL_BOOL:
+      if (lua_type(L, i) != LUA_TBOOLEAN) type_error(L, i, &f->sig, "boolean");
+      return (uint64_t)lua_toboolean(L, i);
+    default: { /* DL_PTR */
+      void *p = lua_touserdata(L, i);
+      if (p == NULL && !lua_isnil(L, i) && !lua_islightuserdata(L, i))
+        type_error(L, i, &f->sig, "pointer (light userdata)");
+      return (uint64_t)(uintptr_t)p;
+    }
+  }
+}
+
+/* Pushes an integer-register result of the declared kind and size. */
+static inline int push_raw(lua_State *L, const ldl_fn *f, uint64_t raw) {
+  switch (f->ret_kind) {
+    case DL_VOID: return 0;
+    case DL_SINT:
+      switch (f->ret_size) {
+        case 1: lua_pushinteger(L, (int8_t)raw); return 1;
+        case 2: lua_pushinteger(L, (int16_t)raw); return 1;
+        case 4: lua_pushinteger(L, (int32_t)raw); return 1;
+        default: lua_pushinteger(L, (lua_Integer)raw); return 1;
+      }
+    case DL_UINT:
+      switch (f->ret_size) {
+        case 1: lua_pushinteger(L, (uint8_t)raw); return 1;
+        case 2: lua_pushinteger(L, (uint16_t)raw); return 1;
+        case 4: lua_pushinteger(L, (uint32_t)raw); return 1;
+        default: lua_pushinteger(L, (lua_Integer)raw); return 1;
+      }
+    case DL_BOOL: lua_pushboolean(L, (uint8_t)raw != 0); return 1;
+    case DL_STRING:
+      if (raw) lua_pushstring(L, (const char *)(uintptr_t)raw);
+      else lua_pushnil(L);
+      return 1;
+    default:
+      if (raw) lua_pushlightuserdata(L, (void *)(uintptr_t)raw);
+      else lua_pushnil(L);
+      return 1;
+  }
+}
+
+/* The hottest path: integer-class arguments and result, exact arity. */
+static int call_ints(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
-  if (n != sig->nargs)
-    return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)",
-                      sig->name, sig->nargs, n);
+  if (n != f->nargs) return count_error(L, f, n);
+  uint64_t ir[6];
+  for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
+  return push_raw(L, f, dl_call_ints(&f->call, ir));
+}
+
+/* void f(void): nothing to convert, nothing to return. */
+static int call_void0(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  if (lua_gettop(L) != 0) return count_error(L, f, lua_gettop(L));
+  ((void (*)(void))(uintptr_t)f->call.fn)();
+  return 0;
+}
+
+/* double f(double, ...) with at most 4 arguments: libm's shape. */
+static int call_doubles(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != f->nargs) return count_error(L, f, n);
+  double fr[4];
+  for (int i = 0; i < n; i++) {
+    int ok;
+    fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
+    if (!ok) type_error(L, i + 1, &f->sig, "number");
+  }
+  lua_pushnumber(L, (lua_Number)dl_call_doubles(&f->call, fr));
+  return 1;
+}
+
+/* The fast path: arguments are converted straight into register images. */
+static int call_fast(lua_State *L) {
+  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const dl_sig *sig = &f->sig;
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != sig->nargs) return count_error(L, f, n);
+  uint64_t ir[6] = {0}; /* unused registers are passed: keep them defined */
+  double fr[8] = {0};
+  int ni = 0, nf = 0;
+  for (int i = 0; i < n; i++) {
+    dl_value v;
+    conv_arg(L, i + 1, sig, &sig->args[i], &v);
+    switch (sig->args[i].kind) {
+      case DL_FLOAT: fr[nf++] = dl_float_reg(v.f); break;
+      case DL_DOUBLE: fr[nf++] = v.d; break;
+      default: ir[ni++] = v.u; break;
+    }
+  }
+  dl_value r;
+  dl_call_regs(&f->call, ir, fr, &r);
+  return push_result(L, &sig->ret, &r);
+}
+
+static int call_ffi(lua_State *L) {
+  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const dl_sig *sig = &f->sig;
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != sig->nargs) return count_error(L, f, n);
   dl_value args[DL_MAX_ARGS];
   for (int i = 0; i < n; i++) conv_arg(L, i + 1, sig, &sig->args[i], &args[i]);
   dl_value r;
@@ -198,6 +341,8 @@ static int force_ffi(lua_State *L) {
   return on;
 }
 
+static lua_CFunction pick_entry(const ldl_fn *f);
+
 /* lib:func(prototype [, opts]) or lib:func(name, prototype [, opts]) */
 static int lib_func(lua_State *L) {
   ldl_lib *lib = ldl_checklib(L, 1);
@@ -221,15 +366,34 @@ static int lib_func(lua_State *L) {
   dynlib_error err;
   void *fn = dynlib_sym(lib->h, sig->name, &err);
   if (fn == NULL) return ldl_fail(L, &err);
-  ldl_fn *f = lua_newuserdatauv(L, sizeof *f, 0);
+  ldl_fn *f = lua_newuserdatauv(L, sizeof *f, 1);
+  f->lib = lib;
   f->sig = *sig;
+  f->nargs = sig->nargs;
+  f->ret_kind = sig->ret.kind;
+  f->ret_size = sig->ret.size;
+  for (int i = 0; i < sig->nargs; i++) {
+    f->kind[i] = sig->args[i].kind;
+    f->size[i] = sig->args[i].size;
+  }
   char msg[200];
   if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)
     return luaL_error(L, "dynlib: %s", msg);
   luaL_setmetatable(L, FN_MT);
   lua_pushvalue(L, 1);
-  lua_pushcclosure(L, call_fn, 2);
+  lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
+  lua_pushcclosure(L, pick_entry(f), 1);
   return 1;
+}
+
+/* The cheapest correct entry for a function's shape. */
+static lua_CFunction pick_entry(const ldl_fn *f) {
+  if (f->call.path == DL_PATH_FFI) return call_ffi;
+  if (f->call.path == DL_PATH_INT && !f->call.ret_fp)
+    return f->nargs == 0 && f->ret_kind == DL_VOID ? call_void0 : call_ints;
+  int all_double = f->ret_kind == DL_DOUBLE && f->nargs <= 4;
+  for (int i = 0; i < f->nargs; i++) all_double &= f->kind[i] == DL_DOUBLE;
+  return all_double ? call_doubles : call_fast;
 }
 
 /* dynlib.force_ffi(on): functions made from now on use libffi only. */

@@ -178,6 +178,7 @@ static int l_on_unload(lua_State *L) { return add_hook(L, "unload"); }
  * handle keeps its path until freed). */
 static void close_handle(lua_State *L, ldl_lib *lib, int free_it) {
   if (lib->h == NULL) return;
+  lib->open = 0;
   if (dynlib_close(lib->h)) run_hooks(L, "unload", dynlib_path(lib->h));
   if (free_it) {
     dynlib_release(lib->h);
@@ -200,10 +201,12 @@ static int lib_open(lua_State *L) {
   ldl_lib *lib = (ldl_lib *)lua_newuserdatauv(
       L, sizeof *lib + dynlib_handle_size(), 0);
   lib->h = NULL;
+  lib->open = 0;
   luaL_setmetatable(L, LDL_LIB_MT);
   dynlib_error err;
   lib->h = dynlib_open_in(lib->mem, name, &opt, &err);
   if (lib->h == NULL) return ldl_fail(L, &err);
+  lib->open = 1;
   if (dynlib_was_loaded(lib->h)) run_hooks(L, "load", dynlib_path(lib->h));
   return 1; /* run_hooks leaves the stack as it found it */
 }

@@ -15,6 +15,7 @@
 
 typedef struct ldl_lib {
   dynlib_handle *h; /* points into mem; NULL until opened and after __gc */
+  int open;         /* mirrors dynlib_is_open(h): read on every typed call */
   _Alignas(16) unsigned char mem[]; /* dynlib_handle_size() bytes */
 } ldl_lib;
 
