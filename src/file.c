@@ -48,18 +48,18 @@ int dl_file_open(dl_file *f, const char *path, dynlib_error *err) {
                      "%s: empty file, not a library", path);
   }
   f->fd = fd;
+  f->headlen = 0;
+  f->head_read = 0;
   f->size = (uint64_t)st.st_size;
   f->dev = st.st_dev;
   f->ino = st.st_ino;
   return 0;
 }
 
-int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
-  dl_file *f = ctx;
-  if (off > f->size || len > f->size - off) return -1;
+static int pread_full(int fd, uint64_t off, void *buf, size_t len) {
   char *p = buf;
   while (len > 0) {
-    ssize_t n = pread(f->fd, p, len, (off_t)off);
+    ssize_t n = pread(fd, p, len, (off_t)off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return -1;
     p += n;
@@ -67,6 +67,28 @@ int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
     len -= (size_t)n;
   }
   return 0;
+}
+
+int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
+  dl_file *f = ctx;
+  if (off > f->size || len > f->size - off) return -1;
+  if (!f->head_read && off < DL_FILE_HEAD) {
+    size_t n = f->size < DL_FILE_HEAD ? (size_t)f->size : DL_FILE_HEAD;
+    f->head_read = 1;
+    if (pread_full(f->fd, 0, f->head, n) == 0) f->headlen = n;
+  }
+  if (off + len <= f->headlen) {
+    memcpy(buf, f->head + off, len);
+    return 0;
+  }
+  return pread_full(f->fd, off, buf, len);
+}
+
+uint64_t dl_file_next_data(void *ctx, uint64_t off) {
+  dl_file *f = ctx;
+  off_t next = lseek(f->fd, (off_t)off, SEEK_DATA);
+  if (next < 0) return errno == ENXIO ? f->size : off; /* ENXIO: no more data */
+  return (uint64_t)next;
 }
 
 void dl_file_close(dl_file *f) {

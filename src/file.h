@@ -11,12 +11,20 @@
 
 #include "dynlib.h"
 
+/* The first bytes of the file, read once: the ELF header, the program
+ * headers and the notes usually lie there, so a check or a metadata read
+ * costs one pread. */
+#define DL_FILE_HEAD 4096
+
 typedef struct dl_file {
   int fd;
   uint64_t size;
   dev_t dev;
   ino_t ino;
   const char *path; /* borrowed, for messages */
+  size_t headlen;   /* bytes valid in head; 0 until first read */
+  int head_read;
+  unsigned char head[DL_FILE_HEAD];
 } dl_file;
 
 /* Open a regular file for reading. Errors: not_found (missing),
@@ -28,5 +36,9 @@ int dl_file_open(dl_file *f, const char *path, dynlib_error *err);
 int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len);
 
 void dl_file_close(dl_file *f);
+
+/* The next offset >= off holding data (SEEK_DATA), f->size past the last:
+ * lets a search skip the holes of sparse files. ctx is a dl_file *. */
+uint64_t dl_file_next_data(void *ctx, uint64_t off);
 
 #endif

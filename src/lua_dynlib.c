@@ -455,5 +455,6 @@ __attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
   lua_setfield(L, -2, "abi");
   /* The other binding files add their functions here. */
   ldl_open_call(L);
+  ldl_open_meta(L);
   return 1;
 }

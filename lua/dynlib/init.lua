@@ -9,6 +9,9 @@ for k, v in pairs(core) do
   M[k] = v
 end
 
+-- Plugins: scan, plugin, reload (lua/dynlib/plugin.lua).
+require("dynlib.plugin")(M, core)
+
 -- Libraries kept loaded by dynlib.resolve, one handle per name.
 local resolved = {}
 

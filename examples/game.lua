@@ -1,0 +1,99 @@
+-- The example game: discover the plugins next to it, read what each one is
+-- without loading it, load the ones it wants, call into them through typed
+-- calls, and hot-reload one after its file changed.
+--   make demo      (builds the plugins and runs this script)
+local dynlib = require("dynlib")
+
+local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "examples"
+local plugins_dir = here .. "/plugins"
+local build = os.getenv("DYNLIB_BUILD") or "build"
+
+local function copy(src, dst)
+  local i = assert(io.open(src, "rb"))
+  local data = i:read("a")
+  i:close()
+  -- Write beside the target and rename: a running reader never sees half
+  -- a file, and the old inode stays intact for whoever still maps it.
+  local tmp = dst .. ".tmp"
+  local o = assert(io.open(tmp, "wb"))
+  o:write(data)
+  o:close()
+  assert(os.rename(tmp, dst))
+end
+
+-- Start from version 1 of physics, whatever an earlier run left.
+copy(build .. "/examples/libphysics-v1.so", plugins_dir .. "/libphysics.so")
+
+print(("dynlib %s (plugin ABI %d)"):format(dynlib.version, dynlib.abi))
+print()
+
+-- 1. Discover: metadata only, nothing is loaded.
+local found, skipped = dynlib.scan(plugins_dir)
+print(("Scanned %s: %d plugins, %d other files"):format(plugins_dir, #found, #skipped))
+print(("  %-10s %-8s %-16s %-4s %s"):format("name", "version", "interface", "abi", "file"))
+for _, p in ipairs(found) do
+  local m = p.meta
+  print(("  %-10s %-8s %-16s %-4s %s"):format(m.name, m.version, m.iid, tostring(m.abi),
+    p.path:match("[^/]+$")))
+end
+print("Skipped:")
+for _, s in ipairs(skipped) do
+  print(("  %-16s %-14s %s"):format(s.path:match("[^/]+$"), s.code, s.reason))
+end
+print()
+
+-- 2. Inspect a plugin's binary without loading it.
+if dynlib.inspect then
+  local info = assert(dynlib.inspect(plugins_dir .. "/libphysics.so"))
+  local names = {}
+  for _, e in ipairs(info.exports) do names[#names + 1] = e.name end
+  table.sort(names)
+  print(("physics is a %d-bit %s %s library (compatible: %s), needs %s, exports %s")
+    :format(info.class, info.endian, info.machine, tostring(info.compatible),
+            table.concat(info.needed, ", "), table.concat(names, ", ")))
+  print()
+end
+
+-- 3. Choose and load: the physics interface, refusing what does not fit.
+local physics
+for _, p in ipairs(found) do
+  if p.meta.iid == "game.Physics/1" then
+    local plugin, err, code = dynlib.plugin(p.path, {iid = "game.Physics/1"})
+    if plugin then
+      physics = physics or plugin
+      print(("Loaded %s %s from %s"):format(plugin.meta.name, plugin.meta.version, p.path))
+    else
+      print(("Refused %s (%s): %s"):format(p.path:match("[^/]+$"), code, err))
+    end
+  end
+end
+assert(physics, "no physics plugin")
+local audio = assert(dynlib.plugin(plugins_dir .. "/libaudio.so", {iid = "game.Audio/1"}))
+print(("Loaded %s %s: backend %s, %d channels"):format(audio.meta.name, audio.meta.version,
+  audio:func("const char *audio_backend(void)")(), audio:func("int audio_channels(void)")()))
+print()
+
+-- 4. Play: typed calls into the plugin.
+local function play(p)
+  local version = p:func("int physics_version(void)")()
+  local fall = p:func("double physics_fall(double h0, double t)")
+  local heights = {}
+  for t = 0, 3 do heights[#heights + 1] = ("%.2f"):format(fall(40.0, t)) end
+  print(("physics v%d: a ball dropped from 40 m is at %s m after 0..3 s")
+    :format(version, table.concat(heights, ", ")))
+end
+play(physics)
+
+-- 5. Hot reload: version 2 lands on disk; the game reloads it.
+copy(build .. "/examples/libphysics-v2.so", plugins_dir .. "/libphysics.so")
+assert(physics:reload())
+print(("Reloaded physics: now %s (generation %d%s)"):format(physics.meta.version,
+  physics.generation, physics.copy and ", from a private copy" or ""))
+play(physics)
+print()
+
+-- 6. What the store holds.
+print("Loaded libraries:")
+for _, e in ipairs(dynlib.loaded()) do
+  print(("  %d handle(s)  %s"):format(e.refs, e.path))
+end
