@@ -135,10 +135,11 @@ static int l_instance(lua_State *L) {
   return 1;
 }
 
-/* core.plugin_open(lib) -> results of dynlib_plugin_open, once per Lua
- * state and library; the handle is then pinned in the registry, so the
- * library stays loaded for the life of the state (its C functions know
- * nothing of closed handles). A second call returns true. */
+/* core.plugin_open(lib) -> true, results of dynlib_plugin_open | false.
+ * Runs the entry point once per Lua state and library; the handle given is
+ * then pinned in the registry, so the library stays loaded for the life of
+ * the state (its C functions know nothing of closed handles). Later calls
+ * return false and pin nothing. */
 static int l_plugin_open(lua_State *L) {
   ldl_lib *lib = ldl_checklib(L, 1);
   if (!lib->open) return luaL_error(L, "dynlib: plugin_open on a closed handle");
@@ -150,7 +151,7 @@ static int l_plugin_open(lua_State *L) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &PINNED_KEY);
   }
   if (lua_getfield(L, -1, path) != LUA_TNIL) {
-    lua_pushboolean(L, 1);
+    lua_pushboolean(L, 0);
     return 1;
   }
   lua_pop(L, 1);
@@ -160,6 +161,7 @@ static int l_plugin_open(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, path); /* pinned before the call: it may fail */
   lua_settop(L, 1);
+  lua_pushboolean(L, 1);
   lua_CFunction open_fn;
   memcpy(&open_fn, &sym, sizeof open_fn);
   lua_pushcfunction(L, open_fn);

@@ -125,7 +125,16 @@ local function install(M, core)
     end
     local opened
     if lib:sym("dynlib_plugin_open") then
-      opened = table.pack(core.plugin_open(lib))
+      -- A handle of its own is pinned for the state: the plugin's handle
+      -- may be closed, the library stays.
+      local pin = assert(core.open(lib.path))
+      local r = table.pack(core.plugin_open(pin))
+      if r[1] then
+        opened = table.pack(table.unpack(r, 2, r.n))
+      else
+        pin:close()
+        opened = true -- opened before in this state
+      end
     end
     return lib, instance, opened
   end

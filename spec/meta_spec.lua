@@ -1,0 +1,191 @@
+-- Plugin metadata read without loading: found through PT_NOTE, the section
+-- table or the fallback search; hostile records refused with a reason; no
+-- plugin code ever runs.
+local dynlib = require("dynlib")
+local H = require("helper")
+local E = require("elfpatch")
+
+local PFIX = H.fixture("plugin")
+local MARKER = PFIX .. "/libmarker.so"
+
+-- A patched copy of the marker plugin in a fresh folder.
+local function patched(fn, name)
+  local dir = H.tmpdir()
+  local path = dir .. "/" .. (name or "libpatched.so")
+  E.write(path, fn(E.read(MARKER)))
+  return path, dir
+end
+
+-- Offset of the JSON text of the marker plugin's record.
+local function json_at(data)
+  return assert(E.find(data, '{"name": "marker"'))
+end
+
+describe("dynlib.metadata", function()
+  it("reads a plugin's JSON: strings, integers as integers, reals, booleans, null, arrays, objects", function()
+    local meta, info = dynlib.metadata(MARKER)
+    assert.is_table(meta, info)
+    assert.equal("marker", meta.name)
+    assert.equal("test.Marker/1", meta.iid)
+    assert.equal(42, meta.size)
+    assert.equal("integer", math.type(meta.size))
+    assert.equal(0.5, meta.ratio)
+    assert.is_true(meta.on)
+    assert.equal(dynlib.null, meta.none)
+    assert.equal(4, #meta.list)
+    assert.same({1, "two"}, {meta.list[1], meta.list[2]})
+    assert.equal(dynlib.null, meta.list[3])
+    assert.equal(-7, meta.nested.x)
+    assert.equal("note", info.source)
+    assert.equal(1, info.format)
+    assert.equal(dynlib.abi, info.abi)
+  end)
+
+  it("finds the record with the section table zeroed (through PT_NOTE)", function()
+    local path, dir = patched(function(d)
+      local shoff, n = E.field(d, "shoff"), E.field(d, "shnum")
+      return E.splice(d, shoff, string.rep("\0", n * 64))
+    end)
+    local meta, info = dynlib.metadata(path)
+    assert.equal("marker", meta and meta.name, info)
+    assert.equal("note", info.source)
+    H.rmdir(dir)
+  end)
+
+  it("finds the record with the section table removed (through PT_NOTE)", function()
+    local path, dir = patched(function(d)
+      return E.patch(E.patch(E.patch(d, "shoff", 0), "shnum", 0), "shstrndx", 0)
+    end)
+    local meta, info = dynlib.metadata(path)
+    assert.equal("marker", meta and meta.name, info)
+    assert.equal("note", info.source)
+    H.rmdir(dir)
+  end)
+
+  it("finds the record through the section table when no PT_NOTE lists it", function()
+    local path, dir = patched(function(d)
+      for _, ph in ipairs(E.phdrs(d)) do
+        if ph.type == E.PT_NOTE then d = E.set(d, ph.at, 4, E.PT_NULL) end
+      end
+      return d
+    end)
+    local meta, info = dynlib.metadata(path)
+    assert.equal("marker", meta and meta.name, info)
+    assert.equal("section", info.source)
+    H.rmdir(dir)
+  end)
+
+  local function no_notes_no_sections(d)
+    for _, ph in ipairs(E.phdrs(d)) do
+      if ph.type == E.PT_NOTE then d = E.set(d, ph.at, 4, E.PT_NULL) end
+    end
+    return E.patch(E.patch(E.patch(d, "shoff", 0), "shnum", 0), "shstrndx", 0)
+  end
+
+  it("falls back to searching the file when neither points at the record", function()
+    local path, dir = patched(no_notes_no_sections)
+    local meta, info = dynlib.metadata(path)
+    assert.equal("marker", meta and meta.name, info)
+    assert.equal("search", info.source)
+    H.rmdir(dir)
+  end)
+
+  it("finds a record straddling two search chunks, and one past a 100 MB hole", function()
+    local d = no_notes_no_sections(E.read(MARKER))
+    local j = json_at(d)
+    local note = d:sub(j - 32 + 1, j + 400)       -- header, name, record, JSON
+    d = E.splice(d, j - 20, "xxxxxx")             -- hide the original note
+    local dir = H.tmpdir()
+    -- The search reads 256 KiB chunks: put the note's header across the
+    -- first boundary.
+    local boundary = 256 * 1024
+    local straddle = d .. string.rep("\0", boundary - 10 - #d) .. note
+    E.write(dir .. "/libstraddle.so", straddle)
+    local meta, info = dynlib.metadata(dir .. "/libstraddle.so")
+    assert.equal("marker", meta and meta.name, info)
+    assert.equal("search", info.source)
+    -- Sparse: the note after a 100 MB hole (holes are skipped, not read).
+    local f = assert(io.open(dir .. "/libsparse.so", "wb"))
+    f:write(d)
+    f:seek("set", 100 * 1024 * 1024)
+    f:write(note)
+    f:close()
+    meta, info = dynlib.metadata(dir .. "/libsparse.so")
+    assert.equal("marker", meta and meta.name, info)
+    H.rmdir(dir)
+  end)
+
+  it("gives no_metadata for a library without a record", function()
+    local meta, msg, code = dynlib.metadata(H.fixture("store/libbasic.so"))
+    assert.is_nil(meta)
+    assert.equal("no_metadata", code)
+    assert.matches("libbasic.so: no dynlib plugin metadata", msg, 1, true)
+  end)
+
+  it("refuses hostile records, each with its reason", function()
+    local cases = {
+      {"length past its note", function(d) return E.set(d, json_at(d) - 4, 4, 0x7fffffff) end,
+       "metadata length 2147483647 runs past its note"},
+      {"wrong format version", function(d) return E.set(d, json_at(d) - 12, 4, 7) end,
+       "metadata record format 7 is not supported"},
+      {"invalid JSON", function(d) return E.splice(d, json_at(d), "!") end, "invalid JSON"},
+    }
+    for _, c in ipairs(cases) do
+      local path, dir = patched(c[2])
+      local meta, msg, code = dynlib.metadata(path)
+      assert.is_nil(meta, c[1])
+      assert.equal("bad_metadata", code, c[1])
+      assert.matches(c[3], msg, 1, true)
+      assert.matches("libpatched.so", msg, 1, true)
+      H.rmdir(dir)
+    end
+  end)
+
+  it("refuses JSON that is not an object, invalid JSON and nesting deeper than the bound", function()
+    local cases = {
+      {"libarray.so", "the JSON is not an object"},
+      {"libinvalid.so", "invalid JSON"},
+      {"libdeep.so", "nested deeper than 32 levels"},
+    }
+    for _, c in ipairs(cases) do
+      local meta, msg, code = dynlib.metadata(PFIX .. "/" .. c[1])
+      assert.is_nil(meta, c[1])
+      assert.equal("bad_metadata", code)
+      assert.matches(c[2], msg, 1, true)
+    end
+  end)
+
+  it("gives the file's own reason for what is not an ELF file", function()
+    local dir = H.tmpdir()
+    H.write(dir .. "/notes.txt", "just text\n")
+    local _, msg, code = dynlib.metadata(dir .. "/notes.txt")
+    assert.equal("not_a_library", code)
+    assert.matches("not an ELF file", msg, 1, true)
+    _, _, code = dynlib.metadata(dir .. "/missing.so")
+    assert.equal("not_found", code)
+    _, _, code = dynlib.metadata(dir)
+    assert.equal("not_a_library", code)
+    H.rmdir(dir)
+  end)
+
+  it("never runs plugin code (checked in a child process)", function()
+    local dir = H.tmpdir()
+    local path = H.copy(MARKER, dir .. "/libmarker.so")
+    local code = ([[
+      local d = require("dynlib")
+      assert(d.metadata(%q))
+      local found = d.scan(%q)
+      assert(#found == 1)
+      if d.inspect then assert(d.inspect(%q)) end
+      print("done")]]):format(path, dir, path)
+    local out = H.sh(("LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s 2>&1"):format(
+      H.quote(package.path), H.quote(package.cpath), H.quote(code)))
+    assert.equal("done\n", out)
+    assert.is_nil(H.read(path .. ".ran"))
+    -- The marker works: loading the plugin does run its constructor.
+    local lib = assert(dynlib.open(path))
+    assert.is_truthy(H.read(path .. ".ran"))
+    lib:close()
+    H.rmdir(dir)
+  end)
+end)
