@@ -31,21 +31,31 @@ static const char *machine_name(unsigned m) {
   }
 }
 
-static int wrong_arch(const dl_elf *e, dynlib_error *err) {
-  const char *m = machine_name(e->machine);
-  char num[16];
+/* "file is for a different processor (32-bit little-endian i386; this
+ * process is 64-bit little-endian x86_64)" */
+static int arch_error(const char *path, int is64, int big, unsigned machine,
+                      dynlib_error *err) {
+  const char *m = machine_name(machine);
+  char num[24];
   if (m == NULL) {
-    snprintf(num, sizeof num, "machine %u", e->machine);
+    snprintf(num, sizeof num, "machine %u", machine);
     m = num;
   }
+  const char *host = machine_name((unsigned)dl_elf_host_machine());
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  const char *host_order = "big";
+#else
+  const char *host_order = "little";
+#endif
   return dl_seterr(err, DYNLIB_E_WRONG_ARCH,
                    "%s: file is for a different processor (%d-bit %s-endian "
-                   "%s; this process is %d-bit %s)",
-                   e->name, e->is64 ? 64 : 32, e->big_endian ? "big" : "little",
-                   m, (int)sizeof(void *) * 8,
-                   machine_name((unsigned)dl_elf_host_machine())
-                       ? machine_name((unsigned)dl_elf_host_machine())
-                       : "unknown");
+                   "%s; this process is %d-bit %s-endian %s)",
+                   path, is64 ? 64 : 32, big ? "big" : "little", m,
+                   (int)sizeof(void *) * 8, host_order, host ? host : "?");
+}
+
+static int wrong_arch(const dl_elf *e, dynlib_error *err) {
+  return arch_error(e->name, e->is64, e->big_endian, e->machine, err);
 }
 
 static int check_type(const dl_elf *e, dynlib_error *err) {
@@ -131,6 +141,47 @@ static int has_suffix(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* A file of the other class or byte order is refused from its first 16
+ * bytes: the rest cannot be read as this machine's ELF anyway. 1 if so
+ * (err set), 0 otherwise (the full header check follows). */
+static int foreign_ident(dl_file *f, const char *path, dynlib_error *err) {
+  unsigned char id[EI_NIDENT];
+  if (f->size < EI_NIDENT || dl_file_read_at(f, 0, id, EI_NIDENT) != 0 ||
+      memcmp(id, ELFMAG, SELFMAG) != 0)
+    return 0;
+  int cls = id[EI_CLASS], data = id[EI_DATA];
+  if ((cls != ELFCLASS32 && cls != ELFCLASS64) ||
+      (data != ELFDATA2LSB && data != ELFDATA2MSB))
+    return 0;
+  int is64 = cls == ELFCLASS64, big = data == ELFDATA2MSB;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  int host_big = 1;
+#else
+  int host_big = 0;
+#endif
+  if (is64 == (sizeof(void *) == 8) && big == host_big) return 0;
+  /* e_machine sits at the same offset in both classes. */
+  unsigned char m[2] = {0, 0};
+  if (f->size >= 20) dl_file_read_at(f, 18, m, 2);
+  unsigned machine = big ? (unsigned)(m[0] << 8 | m[1]) : (unsigned)(m[1] << 8 | m[0]);
+  arch_error(path, is64, big, machine, err);
+  return 1;
+}
+
+/* The section table is not needed to load, but a table past the end of the
+ * file means a truncated or corrupt file: refuse it as Qt does. */
+static int check_section_table(const dl_elf *e, dynlib_error *err) {
+  if (e->shnum == 0) return 0;
+  uint64_t entsize = e->is64 ? 64 : 40;
+  if (e->shentsize < entsize || e->shnum > e->size / e->shentsize ||
+      !dl_elf_in_file(e, e->shoff, (uint64_t)e->shnum * e->shentsize))
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: section header table extends past the end of the "
+                     "file (truncated?)",
+                     e->name);
+  return 0;
+}
+
 int dl_check_library(const char *path, unsigned long long *dev,
                      unsigned long long *ino, dynlib_error *err) {
   if (has_suffix(path, ".debug"))
@@ -139,10 +190,12 @@ int dl_check_library(const char *path, unsigned long long *dev,
   dl_file f;
   if (dl_file_open(&f, path, err) != 0) return -1;
   dl_elf e;
-  int rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
+  int rc = foreign_ident(&f, path, err) ? -1 : 0;
+  if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
   if (rc == 0 && !dl_elf_compatible(&e)) rc = wrong_arch(&e, err);
   if (rc == 0) rc = check_type(&e, err);
   if (rc == 0) rc = check_dynamic(&e, err);
+  if (rc == 0) rc = check_section_table(&e, err);
   if (rc == 0) {
     *dev = (unsigned long long)f.dev;
     *ino = (unsigned long long)f.ino;
