@@ -11,37 +11,22 @@
 #include "check.h"
 #include "elf.h"
 #include "file.h"
+#include "inspect.h"
 #include "internal.h"
 
 #define MAX_DYN_ENTRIES 4096
-
-static const char *machine_name(unsigned m) {
-  switch (m) {
-    case EM_386: return "i386";
-    case EM_X86_64: return "x86_64";
-    case EM_AARCH64: return "aarch64";
-    case EM_ARM: return "arm";
-    case EM_RISCV: return "riscv";
-    case EM_PPC: return "ppc";
-    case EM_PPC64: return "ppc64";
-    case EM_S390: return "s390";
-    case EM_MIPS: return "mips";
-    case EM_SPARCV9: return "sparcv9";
-    default: return NULL;
-  }
-}
 
 /* "file is for a different processor (32-bit little-endian i386; this
  * process is 64-bit little-endian x86_64)" */
 static int arch_error(const char *path, int is64, int big, unsigned machine,
                       dynlib_error *err) {
-  const char *m = machine_name(machine);
+  const char *m = dl_machine_name(machine);
   char num[24];
   if (m == NULL) {
     snprintf(num, sizeof num, "machine %u", machine);
     m = num;
   }
-  const char *host = machine_name((unsigned)dl_elf_host_machine());
+  const char *host = dl_machine_name((unsigned)dl_elf_host_machine());
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   const char *host_order = "big";
 #else
@@ -182,6 +167,13 @@ static int check_section_table(const dl_elf *e, dynlib_error *err) {
   return 0;
 }
 
+int dl_check_elf(const dl_elf *e, dynlib_error *err) {
+  if (!dl_elf_compatible(e)) return wrong_arch(e, err);
+  if (check_type(e, err) != 0) return -1;
+  if (check_dynamic(e, err) != 0) return -1;
+  return check_section_table(e, err);
+}
+
 int dl_check_library(const char *path, unsigned long long *dev,
                      unsigned long long *ino, dynlib_error *err) {
   if (has_suffix(path, ".debug"))
@@ -192,10 +184,7 @@ int dl_check_library(const char *path, unsigned long long *dev,
   dl_elf e;
   int rc = foreign_ident(&f, path, err) ? -1 : 0;
   if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
-  if (rc == 0 && !dl_elf_compatible(&e)) rc = wrong_arch(&e, err);
-  if (rc == 0) rc = check_type(&e, err);
-  if (rc == 0) rc = check_dynamic(&e, err);
-  if (rc == 0) rc = check_section_table(&e, err);
+  if (rc == 0) rc = dl_check_elf(&e, err);
   if (rc == 0) {
     *dev = (unsigned long long)f.dev;
     *ino = (unsigned long long)f.ino;

@@ -456,5 +456,6 @@ __attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
   /* The other binding files add their functions here. */
   ldl_open_call(L);
   ldl_open_meta(L);
+  ldl_open_elf(L);
   return 1;
 }

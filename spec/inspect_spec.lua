@@ -1,0 +1,278 @@
+-- dynlib.inspect and dynlib.section: what a file is, without loading it,
+-- checked against binutils (readelf, nm) on fixtures and on this machine's
+-- own libraries; hostile files refused with their own reasons.
+local dynlib = require("dynlib")
+local H = require("helper")
+local E = require("elfpatch")
+
+local EFIX = H.fixture("elf")
+
+-- ---- what binutils says ---------------------------------------------------
+
+local machines = {["Advanced Micro Devices X86-64"] = "x86_64", ["Intel 80386"] = "i386",
+                  ["AArch64"] = "aarch64", ["IBM S/390"] = "s390"}
+
+local function readelf_h(path)
+  local out = H.sh("readelf -hW " .. H.quote(path))
+  return {
+    class = out:match("Class:%s+ELF(%d+)") and tonumber(out:match("Class:%s+ELF(%d+)")),
+    endian = out:match("Data:%s+2's complement, (%a+) endian"),
+    type = ({DYN = "dyn", EXEC = "exec", REL = "rel", CORE = "core"})[out:match("Type:%s+(%u+)")],
+    machine = machines[out:match("Machine:%s+([^\n]-)%s*\n")] or out:match("Machine:%s+([^\n]-)%s*\n"),
+  }
+end
+
+local function readelf_d(path)
+  local out = H.sh("readelf -dW " .. H.quote(path) .. " 2>/dev/null")
+  local d = {needed = {}, rpath = {}, runpath = {}}
+  d.soname = out:match("%(SONAME%)%s+Library soname: %[(.-)%]")
+  for lib in out:gmatch("%(NEEDED%)%s+Shared library: %[(.-)%]") do d.needed[#d.needed + 1] = lib end
+  local rpath = out:match("%(RPATH%)%s+Library rpath: %[(.-)%]")
+  local runpath = out:match("%(RUNPATH%)%s+Library runpath: %[(.-)%]")
+  for p in (rpath or ""):gmatch("[^:]+") do d.rpath[#d.rpath + 1] = p end
+  for p in (runpath or ""):gmatch("[^:]+") do d.runpath[#d.runpath + 1] = p end
+  return d
+end
+
+-- The set of "name", "name@VER" and "name@@VER" nm lists as defined.
+local function nm_exports(path)
+  local set, n = {}, 0
+  for line in H.sh("nm -D --defined-only " .. H.quote(path) .. " 2>/dev/null"):gmatch("[^\n]+") do
+    local kind, sym = line:match("^%x*%s+(%a)%s+(%S+)$")
+    if kind and kind ~= "A" then
+      set[sym] = true
+      n = n + 1
+    end
+  end
+  return set, n
+end
+
+local function our_exports(info)
+  local set, n = {}, 0
+  for _, x in ipairs(info.exports) do
+    local key = x.name
+    if x.version then key = key .. (x.default and "@@" or "@") .. x.version end
+    set[key] = true
+    n = n + 1
+  end
+  return set, n
+end
+
+local function agrees(path)
+  local info, err = dynlib.inspect(path)
+  assert.is_table(info, err)
+  local h = readelf_h(path)
+  assert.equal(h.class, info.class, path)
+  assert.equal(h.endian, info.endian, path)
+  assert.equal(h.type, info.type, path)
+  assert.equal(h.machine, info.machine, path)
+  local d = readelf_d(path)
+  assert.equal(d.soname, info.soname, path)
+  assert.same(d.needed, info.needed, path)
+  assert.same(d.rpath, info.rpath, path)
+  assert.same(d.runpath, info.runpath, path)
+  local want, nw = nm_exports(path)
+  local got, ng = our_exports(info)
+  assert.same(want, got, path)
+  assert.equal(nw, ng, path)
+  return info
+end
+
+-- ---- specs ------------------------------------------------------------
+
+describe("dynlib.inspect", function()
+  it("agrees with readelf and nm on the fixtures", function()
+    local files = {}
+    for _, dir in ipairs({"elf", "store", "calls", "check", "plugin"}) do
+      for f in H.sh("ls " .. H.quote(H.fixture(dir))):gmatch("[^\n]+") do
+        if f:match("%.so[.%d]*$") and not f:match("debug") then files[#files + 1] = H.fixture(dir .. "/" .. f) end
+      end
+    end
+    assert.is_true(#files >= 20)
+    for _, f in ipairs(files) do agrees(f) end
+  end)
+
+  it("agrees with readelf and nm on 40 of this machine's libraries", function()
+    local list = H.sh("find /usr/lib/x86_64-linux-gnu -maxdepth 1 -type f -name 'lib*.so.*' | sort")
+    local n = 0
+    for path in list:gmatch("[^\n]+") do
+      if n == 40 then break end
+      if H.sh("head -c 4 " .. H.quote(path)) == "\127ELF" then
+        agrees(path)
+        n = n + 1
+      end
+    end
+    assert.equal(40, n)
+  end)
+
+  it("reports soname, needed, rpath, runpath, exports with kinds and versions", function()
+    local info = agrees(EFIX .. "/libsymbols.so")
+    assert.equal("libsymbols.so.3", info.soname)
+    local by = {}
+    for _, x in ipairs(info.exports) do by[x.name .. (x.default and "@@" or "@") .. tostring(x.version)] = x end
+    assert.equal("func", by["api@@VERS_2.0"].kind)
+    assert.equal("func", by["api@VERS_1.0"].kind)
+    assert.is_false(by["api@VERS_1.0"].default)
+    assert.equal("object", by["an_object@@VERS_1.0"].kind)
+    assert.equal("tls", by["tls_var@@VERS_2.0"].kind)
+    assert.equal("ifunc", by["picked@@VERS_2.0"].kind)
+    assert.same({"/opt/a", "/opt/b"}, dynlib.inspect(EFIX .. "/librpath.so").rpath)
+    local rp = dynlib.inspect(EFIX .. "/librunpath.so")
+    assert.same({"$ORIGIN/lib"}, rp.runpath)
+    assert.same({"libz.so.1", "libc.so.6"}, rp.needed)
+    local z = dynlib.inspect("/usr/lib/x86_64-linux-gnu/libz.so.1")
+    local unversioned
+    for _, x in ipairs(z.exports) do if x.name == "inflateEnd" then unversioned = x end end
+    assert.is_nil(unversioned.version)
+  end)
+
+  it("reads 32-bit and big-endian files, and says they are not for this process", function()
+    local i32 = assert(dynlib.inspect(H.fixture("check/lib32.so")))
+    assert.equal(32, i32.class)
+    assert.equal("i386", i32.machine)
+    assert.is_false(i32.compatible)
+    assert.same({tiny_value = true}, our_exports(i32))
+    local be = assert(dynlib.inspect(EFIX .. "/tiny-be.o"))
+    assert.equal("big", be.endian)
+    assert.equal("rel", be.type)
+    assert.equal("s390", be.machine)
+    assert.is_false(be.compatible)
+    assert.is_true(#be.sections > 3)
+    assert.is_true(dynlib.inspect(EFIX .. "/libsymbols.so").compatible)
+  end)
+
+  it("tells executables and PIEs apart", function()
+    local ls = assert(dynlib.inspect("/bin/ls"))
+    assert.equal("dyn", ls.type)
+    assert.is_true(ls.pie)
+    assert.matches("ld%-linux", ls.interp)
+    assert.is_false(dynlib.inspect(EFIX .. "/libsymbols.so").pie)
+    assert.equal("exec", dynlib.inspect(H.fixture("check/tiny-exec")).type)
+  end)
+
+  it("lists the sections", function()
+    local info = assert(dynlib.inspect(EFIX .. "/libsymbols.so"))
+    local names = {}
+    for _, s in ipairs(info.sections) do names[s.name] = s end
+    assert.equal("dynsym", names[".dynsym"].type)
+    assert.equal("nobits", names[".bss"].type)
+    assert.equal("dynamic", names[".dynamic"].type)
+    local readelf = H.sh("readelf -SW " .. H.quote(EFIX .. "/libsymbols.so"))
+    assert.equal(tonumber(readelf:match("There are (%d+) section headers")), #info.sections)
+  end)
+end)
+
+describe("dynlib.section", function()
+  it("returns a section's bytes", function()
+    local path = EFIX .. "/libsymbols.so"
+    local note = assert(dynlib.section(path, ".note.gnu.build-id"))
+    local hex = note:sub(17):gsub(".", function(c) return ("%02x"):format(c:byte()) end)
+    assert.matches("Build ID: " .. hex, H.sh("readelf -n " .. H.quote(path)), 1, true)
+    assert.matches("^VERS_1.0", assert(dynlib.section(path, ".dynstr")):match("VERS_1%.0.*") or "")
+  end)
+
+  it("refuses NOBITS and missing sections clearly", function()
+    local b, msg, code = dynlib.section(EFIX .. "/libsymbols.so", ".bss")
+    assert.is_nil(b)
+    assert.equal("not_found", code)
+    assert.matches("section .bss has no bytes in the file (NOBITS)", msg, 1, true)
+    b, msg, code = dynlib.section(EFIX .. "/libsymbols.so", ".nope")
+    assert.is_nil(b)
+    assert.equal("not_found", code)
+    assert.matches("no section named .nope", msg, 1, true)
+  end)
+end)
+
+describe("hostile files", function()
+  local GOOD = EFIX .. "/libsymbols.so"
+  local dir
+  before_each(function() dir = H.tmpdir() end)
+  after_each(function() H.rmdir(dir) end)
+
+  local function fails(data, want)
+    local path = E.write(dir .. "/libhostile.so", data)
+    local info, msg, code = dynlib.inspect(path)
+    assert.is_nil(info, want)
+    assert.equal("not_a_library", code, msg)
+    assert.matches("libhostile.so", msg, 1, true)
+    assert.matches(want, msg, 1, true)
+  end
+
+  -- Section header i's offset in the file.
+  local function shdr(data, i) return E.field(data, "shoff") + i * 64 end
+
+  local function section_index(data, name)
+    local strndx = E.field(data, "shstrndx")
+    local stroff = E.get(data, shdr(data, strndx) + 24, 8)
+    for i = 0, E.field(data, "shnum") - 1 do
+      local nameoff = E.get(data, shdr(data, i), 4)
+      local s = data:sub(stroff + nameoff + 1, stroff + nameoff + #name)
+      if s == name and data:byte(stroff + nameoff + #name + 1) == 0 then return i end
+    end
+  end
+
+  it("refuses each broken header field with its own reason", function()
+    local data = E.read(GOOD)
+    fails(E.splice(data, 0, "\127ELX"), "not an ELF file (bad magic)")
+    fails(E.patch(data, "class", 3), "invalid ELF class 3")
+    fails(E.patch(data, "data", 0), "invalid ELF byte order 0")
+    fails(E.patch(data, "version", 2), "invalid ELF version 2")
+    fails(E.patch(data, "file_version", 0), "invalid ELF file version 0")
+    -- type and machine are facts, not defects: reported as they are.
+    local t = assert(dynlib.inspect(E.write(dir .. "/libt.so", E.patch(data, "type", 77))))
+    assert.equal("unknown", t.type)
+    local m = assert(dynlib.inspect(E.write(dir .. "/libm.so", E.patch(data, "machine", 999))))
+    assert.equal(999, m.machine)
+    assert.is_false(m.compatible)
+  end)
+
+  it("refuses broken tables, each with its own reason", function()
+    local data = E.read(GOOD)
+    fails(E.patch(data, "phoff", #data - 8), "program header table extends past the end of the file")
+    fails(E.patch(data, "phentsize", 0), "program header table entry size 0 is too small")
+    fails(E.patch(data, "phentsize", 20), "program header table entry size 20 is too small")
+    fails(E.patch(data, "shoff", #data - 8), "section header table extends past the end of the file")
+    fails(E.patch(data, "shnum", 0xffff), "section header table extends past the end of the file")
+    fails(E.patch(data, "shentsize", 12), "section header table extends past the end of the file")
+    fails(E.patch(data, "shstrndx", 0xfff0), "section name table index 65520 is out of range")
+    local strndx = E.field(data, "shstrndx")
+    fails(E.set(data, shdr(data, strndx) + 24, 8, #data + 100), "extends past the end of the file")
+    fails(E.set(data, shdr(data, 3), 4, 0x7fffff00), "the name of section 3 is past the end of its table")
+    local text = section_index(data, ".text")
+    fails(E.set(data, shdr(data, text) + 24, 8, #data - 4), "section " .. text .. " extends past the end of the file")
+    fails(E.set(E.set(data, shdr(data, text) + 24, 8, -16), shdr(data, text) + 32, 8, 64),
+      "section " .. text .. " extends past the end of the file") -- offset + size overflows
+    local dynsym = section_index(data, ".dynsym")
+    fails(E.set(data, shdr(data, dynsym) + 32, 8, 24 * 1000000), "section " .. dynsym .. " extends past the end")
+  end)
+
+  it("refuses a DT_STRTAB outside every PT_LOAD", function()
+    local data = E.read(GOOD)
+    for _, ph in ipairs(E.phdrs(data)) do
+      if ph.type == E.PT_DYNAMIC then
+        for off = ph.offset, ph.offset + ph.filesz - 16, 16 do
+          if E.get(data, off, 8) == 5 then -- DT_STRTAB
+            data = E.set(data, off + 8, 8, 0x7fff00000000)
+          end
+        end
+      end
+    end
+    fails(data, "DT_STRTAB is outside every PT_LOAD segment")
+  end)
+
+  it("survives truncations at many lengths and random bytes", function()
+    local data = E.read(GOOD)
+    for n = 1, #data - 1, 97 do
+      local path = E.write(dir .. "/libcut.so", data:sub(1, n))
+      local info, msg = dynlib.inspect(path)
+      assert.is_true(info == nil and type(msg) == "string" or type(info) == "table")
+    end
+    math.randomseed(7)
+    for i = 1, 30 do
+      local t = {"\127ELF\2\1\1"}
+      for k = 2, 200 + i * 13 do t[k] = string.char(math.random(0, 255)) end
+      local info, msg = dynlib.inspect(E.write(dir .. "/librnd.so", table.concat(t)))
+      assert.is_true(info == nil and type(msg) == "string" or type(info) == "table")
+    end
+  end)
+end)
