@@ -42,6 +42,8 @@ typedef struct entry {
   int holders;     /* handles not yet released, open or closed: the entry's
                     * memory (path, ...) lives until the last is released */
   unsigned hints;  /* union of the hints it was opened with */
+  int busy;        /* its dlopen or dlclose runs right now (unlocked) */
+  pthread_t busy_owner;
   int inst_state;  /* INST_*: dynlib_plugin_instance runs once */
   pthread_t inst_owner;
   void *instance;
@@ -133,6 +135,35 @@ static void run_hook(const char *event, const char *path) {
 
 /* ---- handles ----------------------------------------------------------- */
 
+/* Loads and unloads of one file never overlap: while an entry is `busy`
+ * (its dlopen or dlclose runs, unlocked), whoever finds it waits on
+ * busy_cond and looks again. Otherwise a close racing an open of the same
+ * file could leave two entries on one mapping, and a plugin's instance
+ * entry point would run twice in one load. The thread doing the transition
+ * never waits for itself: a constructor or destructor opening its own
+ * library gets an error instead of a deadlock. */
+static pthread_cond_t busy_cond = PTHREAD_COND_INITIALIZER;
+
+/* 0 when e is usable; otherwise waits for some transition to end and
+ * returns 1: the caller looks the entry up again (e itself may be gone by
+ * then). -1 when this thread owns e's transition. Store lock held. */
+static int wait_busy(entry *e) {
+  if (!e->busy) return 0;
+  if (pthread_equal(e->busy_owner, pthread_self())) return -1;
+  pthread_cond_wait(&busy_cond, &store_lock);
+  return 1;
+}
+
+static void set_busy(entry *e) {
+  e->busy = 1;
+  e->busy_owner = pthread_self();
+}
+
+static void clear_busy(entry *e) {
+  e->busy = 0;
+  pthread_cond_broadcast(&busy_cond);
+}
+
 /* Every reference to an entry is taken as a pair, refs and holders, under
  * the store lock, by whoever finds or creates the entry for a new handle. */
 static void pin(entry *e) {
@@ -147,20 +178,7 @@ static dynlib_handle *init_handle(dynlib_handle *h, entry *e, int loaded) {
   return h;
 }
 
-/* Drops one open reference; returns the entry when it was the last, so the
- * caller unloads it outside the lock. */
-static entry *release(entry *e) {
-  entry *dead = NULL;
-  pthread_mutex_lock(&store_lock);
-  if (--e->refs == 0) {
-    unlink_entry(e);
-    dead = e;
-  }
-  pthread_mutex_unlock(&store_lock);
-  return dead;
-}
-
-/* Drops one holder; frees the entry after the last (it is unloaded then). */
+/* Drops one holder; frees the entry after the last (it is unlisted then). */
 static void drop(entry *e) {
   pthread_mutex_lock(&store_lock);
   int last = --e->holders == 0;
@@ -168,16 +186,30 @@ static void drop(entry *e) {
   if (last) free_entry(e);
 }
 
-static void unload(entry *e) {
+/* Drops one open reference. At the last, the entry stays listed but busy
+ * while dlclose runs unlocked, then leaves the list. Returns 1 when this
+ * was the last reference (the library was closed). */
+static int release(entry *e) {
+  pthread_mutex_lock(&store_lock);
+  if (--e->refs > 0) {
+    pthread_mutex_unlock(&store_lock);
+    return 0;
+  }
+  set_busy(e);
+  pthread_mutex_unlock(&store_lock);
   dynlib_debug("unload %s", e->path);
   dl_os_close(e->os);
+  pthread_mutex_lock(&store_lock);
+  unlink_entry(e);
+  clear_busy(e);
+  pthread_mutex_unlock(&store_lock);
   run_hook("unload", e->path);
+  return 1;
 }
 
 /* Undo a pin that did not become a handle. */
 static void unpin(entry *e) {
-  entry *dead = release(e);
-  if (dead) unload(dead);
+  release(e);
   drop(e);
 }
 
@@ -188,11 +220,11 @@ static unsigned promoting(unsigned wanted, unsigned have) {
 
 /* The library is in the store already (e pinned by the caller): one more
  * handle on it. */
-static dynlib_handle *reuse(dynlib_handle *h, entry *e, const char *path,
-                            unsigned hints, dynlib_error *err) {
+static dynlib_handle *reuse(dynlib_handle *h, entry *e, unsigned hints,
+                            dynlib_error *err) {
   if (promoting(hints, e->hints)) {
     /* The pin keeps the entry alive across the unlocked re-open. */
-    if (dl_os_promote(path, hints, err) != 0) {
+    if (dl_os_promote(e->path, hints, err) != 0) {
       unpin(e);
       return NULL;
     }
@@ -204,7 +236,7 @@ static dynlib_handle *reuse(dynlib_handle *h, entry *e, const char *path,
 }
 
 static entry *new_entry(const char *path, unsigned long long dev,
-                        unsigned long long ino, void *os, unsigned hints) {
+                        unsigned long long ino, unsigned hints) {
   entry *e = calloc(1, sizeof *e);
   if (e == NULL || (e->path = strdup(path)) == NULL) {
     free(e);
@@ -212,52 +244,100 @@ static entry *new_entry(const char *path, unsigned long long dev,
   }
   e->dev = dev;
   e->ino = ino;
-  e->os = os;
   e->refs = 1;
   e->holders = 1;
   e->hints = hints;
   return e;
 }
 
-/* Load a checked file and enter it in the store (or join the entry another
- * thread entered meanwhile). */
+static int recursive_error(const char *path, dynlib_error *err) {
+  return dl_seterr(err, DYNLIB_E_LOAD_FAILED,
+                   "%s: opened from its own constructor or destructor", path);
+}
+
+/* Finds (and pins) the live entry for a file, waiting out transitions.
+ * NULL with *fail set when this thread is inside that file's transition. */
+static entry *pin_by_id(unsigned long long dev, unsigned long long ino,
+                        int *fail) {
+  entry *e;
+  *fail = 0;
+  for (;;) {
+    e = find_by_id(dev, ino);
+    if (e == NULL) return NULL;
+    int w = wait_busy(e);
+    if (w < 0) {
+      *fail = 1;
+      return NULL;
+    }
+    if (w == 0) break;
+  }
+  pin(e);
+  return e;
+}
+
+/* The file is not in the store: enter a busy placeholder so nobody else
+ * loads or unloads it meanwhile, dlopen unlocked, then publish. Store lock
+ * held on entry, released on return. */
 static dynlib_handle *load(dynlib_handle *h, const char *path,
                            unsigned long long dev, unsigned long long ino,
                            unsigned hints, dynlib_error *err) {
-  void *os = dl_os_open(path, hints, err);
-  if (os == NULL) return NULL;
-  pthread_mutex_lock(&store_lock);
-  entry *e = find_by_id(dev, ino);
-  if (e == NULL) e = find_by_os(os);
-  if (e != NULL) {
-    /* Another thread won the race, or glibc handed back a library it had
-     * loaded from this path before the file was replaced: same library. */
-    pin(e);
-    pthread_mutex_unlock(&store_lock);
-    dl_os_close(os); /* drop the extra loader reference */
-    return reuse(h, e, path, hints, err);
-  }
-  e = new_entry(path, dev, ino, os, hints);
-  if (e != NULL) {
-    e->next = entries;
-    entries = e;
-  }
-  pthread_mutex_unlock(&store_lock);
+  entry *e = new_entry(path, dev, ino, hints);
   if (e == NULL) {
-    dl_os_close(os);
+    pthread_mutex_unlock(&store_lock);
     dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", path);
     return NULL;
+  }
+  set_busy(e);
+  e->next = entries;
+  entries = e;
+  pthread_mutex_unlock(&store_lock);
+
+  void *os = dl_os_open(path, hints, err);
+
+  pthread_mutex_lock(&store_lock);
+  e->os = os;
+  entry *same = os ? find_by_os(os) : NULL;
+  /* A busy match is being unloaded: our new reference keeps the mapping,
+   * and our entry takes over. */
+  if (same == e || (same != NULL && same->busy)) same = NULL;
+  if (os == NULL || same != NULL) unlink_entry(e);
+  if (same != NULL) pin(same);
+  clear_busy(e);
+  pthread_mutex_unlock(&store_lock);
+
+  if (os == NULL) {
+    free_entry(e);
+    return NULL;
+  }
+  if (same != NULL) {
+    /* glibc handed back a library it had loaded from this path before the
+     * file was replaced: the same library, so the same entry. */
+    dl_os_close(os);
+    free_entry(e);
+    return reuse(h, same, hints, err);
   }
   dynlib_debug("loaded %s", path);
   run_hook("load", path);
   return init_handle(h, e, 1);
 }
 
-/* An absolute name opened before: the entry, with one more reference. */
+/* An absolute name opened before: the entry, pinned, or NULL. */
 static entry *reopen_by_alias(const char *key, size_t len) {
   pthread_mutex_lock(&store_lock);
-  entry *e = find_by_alias(key, len);
-  if (e) pin(e);
+  entry *e;
+  for (;;) {
+    e = find_by_alias(key, len);
+    if (e == NULL) break;
+    int w = wait_busy(e);
+    if (w < 0) {
+      e = NULL; /* inside its own transition: take the slow path's error */
+      break;
+    }
+    if (w == 0) {
+      pin(e);
+      break;
+    }
+  }
   pthread_mutex_unlock(&store_lock);
   return e;
 }
@@ -281,6 +361,24 @@ static size_t alias_key(char *buf, size_t size, const char *name,
 
 size_t dynlib_handle_size(void) { return sizeof(dynlib_handle); }
 
+/* Checks the file, then joins its entry or loads it. */
+static dynlib_handle *open_path(dynlib_handle *h, const char *path,
+                                unsigned hints, dynlib_error *err) {
+  unsigned long long dev = 0, ino = 0;
+  if (dl_check_library(path, &dev, &ino, err) != 0) return NULL;
+  pthread_mutex_lock(&store_lock);
+  int fail;
+  entry *e = pin_by_id(dev, ino, &fail);
+  if (fail) {
+    pthread_mutex_unlock(&store_lock);
+    recursive_error(path, err);
+    return NULL;
+  }
+  if (e == NULL) return load(h, path, dev, ino, hints, err); /* unlocks */
+  pthread_mutex_unlock(&store_lock);
+  return reuse(h, e, hints, err);
+}
+
 dynlib_handle *dynlib_open_in(void *mem, const char *name,
                               const dynlib_options *opt, dynlib_error *err) {
   static const dynlib_options defaults = {0, NULL, NULL};
@@ -293,20 +391,11 @@ dynlib_handle *dynlib_open_in(void *mem, const char *name,
     klen = alias_key(key, sizeof key, name, opt->version);
   if (klen) {
     entry *e = reopen_by_alias(key, klen);
-    if (e) return reuse(mem, e, e->path, opt->hints, err);
+    if (e) return reuse(mem, e, opt->hints, err);
   }
   char *path = dynlib_find(name, opt->version, err);
   if (path == NULL) return NULL;
-  unsigned long long dev = 0, ino = 0;
-  dynlib_handle *h = NULL;
-  if (dl_check_library(path, &dev, &ino, err) == 0) {
-    pthread_mutex_lock(&store_lock);
-    entry *e = find_by_id(dev, ino);
-    if (e) pin(e);
-    pthread_mutex_unlock(&store_lock);
-    h = e ? reuse(mem, e, path, opt->hints, err)
-          : load(mem, path, dev, ino, opt->hints, err);
-  }
+  dynlib_handle *h = open_path(mem, path, opt->hints, err);
   free(path);
   if (h && klen) remember(h, key, klen);
   return h;
@@ -336,10 +425,7 @@ dynlib_handle *dynlib_open(const char *name, const dynlib_options *opt,
 int dynlib_close(dynlib_handle *h) {
   if (h == NULL || !h->open) return 0;
   h->open = 0;
-  entry *dead = release(h->e);
-  if (dead == NULL) return 0;
-  unload(dead);
-  return 1;
+  return release(h->e);
 }
 
 void dynlib_release(dynlib_handle *h) {
@@ -427,7 +513,9 @@ size_t dynlib_store_foreach(void (*fn)(const dynlib_entry_info *, void *),
                             void *ud) {
   size_t n = 0;
   pthread_mutex_lock(&store_lock);
-  for (entry *e = entries; e; e = e->next, n++) {
+  for (entry *e = entries; e; e = e->next) {
+    if (e->busy) continue; /* half loaded or half unloaded */
+    n++;
     dynlib_entry_info info = {e->path, e->dev, e->ino, e->refs, e->hints,
                               e->inst_state == INST_DONE};
     if (fn) fn(&info, ud);

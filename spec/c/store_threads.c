@@ -11,6 +11,7 @@
  *    every thread sees the same instance, and the store ends empty.
  * 3. A library whose constructor opens another library through dynlib
  *    loads without deadlock.
+ * 4. One whose constructor opens itself gets an error, not a deadlock.
  * Prints "ok N" lines; exits non-zero on the first failure.
  */
 #define _GNU_SOURCE
@@ -117,6 +118,18 @@ static void phase_reentrant(void) {
   printf("ok 3 - a constructor opening a library through dynlib\n");
 }
 
+/* A constructor opening its own library gets an error, not a deadlock. */
+static void phase_self(void) {
+  dynlib_error err;
+  reentrant_target = reentrant;
+  dynlib_handle *h = dynlib_open(reentrant, NULL, &err);
+  CHECK(h != NULL, "open: %s", err.msg);
+  int *ok = dynlib_sym(h, "reentrant_ok", &err);
+  CHECK(ok && *ok == 0, "a constructor opened its own library");
+  dynlib_free(h);
+  printf("ok 4 - a constructor opening its own library is refused\n");
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: store_threads FIXTURE_DIR\n");
@@ -129,6 +142,7 @@ int main(int argc, char **argv) {
   phase_same_file();
   phase_churn();
   phase_reentrant();
+  phase_self();
   printf("%d checks\n", checks);
   return 0;
 }
