@@ -19,10 +19,8 @@ without loading a byte of plugin code.]],
 dependencies = {
    "lua >= 5.4, < 5.5",
 }
-external_dependencies = {
-   FFI = { header = "ffi.h", library = "ffi" },
-   JANSSON = { header = "jansson.h", library = "jansson" },
-}
+-- libffi and jansson are found by the Makefile with pkg-config (Debian
+-- keeps ffi.h in a multiarch folder luarocks does not look in).
 build = {
    type = "make",
    build_target = "module",
