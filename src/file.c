@@ -8,8 +8,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
 #include "file.h"
 #include "internal.h"
+
+#define BLOCK (64u << 10)
+#define SLOTS 4
+
+struct dl_file_cache {
+  uint64_t start[SLOTS];
+  size_t len[SLOTS];
+  unsigned age[SLOTS], clock;
+  unsigned char *data; /* SLOTS * BLOCK bytes */
+};
 
 static const char *file_kind(mode_t m) {
   if (S_ISDIR(m)) return "a directory";
@@ -48,6 +60,7 @@ int dl_file_open(dl_file *f, const char *path, dynlib_error *err) {
                      "%s: empty file, not a library", path);
   }
   f->fd = fd;
+  f->cache = NULL;
   f->headlen = 0;
   f->head_read = 0;
   f->size = (uint64_t)st.st_size;
@@ -69,6 +82,40 @@ static int pread_full(int fd, uint64_t off, void *buf, size_t len) {
   return 0;
 }
 
+/* A small read inside one block: from the cache, filling the least
+ * recently used slot on a miss. Falls back to a plain read without memory. */
+static int cached_read(dl_file *f, uint64_t off, void *buf, size_t len) {
+  struct dl_file_cache *c = f->cache;
+  if (c == NULL) {
+    c = f->cache = calloc(1, sizeof *c);
+    if (c && (c->data = malloc((size_t)SLOTS * BLOCK)) == NULL) {
+      free(c);
+      c = f->cache = NULL;
+    }
+    if (c == NULL) return pread_full(f->fd, off, buf, len);
+    for (int i = 0; i < SLOTS; i++) c->start[i] = UINT64_MAX;
+  }
+  uint64_t start = off - off % BLOCK;
+  int slot = 0;
+  for (int i = 0; i < SLOTS; i++) {
+    if (c->start[i] == start) {
+      slot = i;
+      goto hit;
+    }
+    if (c->age[i] < c->age[slot]) slot = i;
+  }
+  size_t n = f->size - start < BLOCK ? (size_t)(f->size - start) : BLOCK;
+  c->start[slot] = UINT64_MAX;
+  if (pread_full(f->fd, start, c->data + (size_t)slot * BLOCK, n) != 0) return -1;
+  c->start[slot] = start;
+  c->len[slot] = n;
+hit:
+  c->age[slot] = ++c->clock;
+  if (off - start + len > c->len[slot]) return -1;
+  memcpy(buf, c->data + (size_t)slot * BLOCK + (off - start), len);
+  return 0;
+}
+
 int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
   dl_file *f = ctx;
   if (off > f->size || len > f->size - off) return -1;
@@ -81,6 +128,8 @@ int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
     memcpy(buf, f->head + off, len);
     return 0;
   }
+  if (len <= BLOCK / 4 && off / BLOCK == (off + len - 1) / BLOCK)
+    return cached_read(f, off, buf, len);
   return pread_full(f->fd, off, buf, len);
 }
 
@@ -94,4 +143,9 @@ uint64_t dl_file_next_data(void *ctx, uint64_t off) {
 void dl_file_close(dl_file *f) {
   if (f->fd >= 0) close(f->fd);
   f->fd = -1;
+  if (f->cache) {
+    free(f->cache->data);
+    free(f->cache);
+    f->cache = NULL;
+  }
 }

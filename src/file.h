@@ -25,6 +25,7 @@ typedef struct dl_file {
   size_t headlen;   /* bytes valid in head; 0 until first read */
   int head_read;
   unsigned char head[DL_FILE_HEAD];
+  struct dl_file_cache *cache; /* blocks past the head, made on demand */
 } dl_file;
 
 /* Open a regular file for reading. Errors: not_found (missing),
@@ -32,7 +33,9 @@ typedef struct dl_file {
 int dl_file_open(dl_file *f, const char *path, dynlib_error *err);
 
 /* The read-at callback for readers (elf.c, meta.c): reads exactly len bytes
- * at off; returns 0, or -1 on error or short read. ctx is a dl_file *. */
+ * at off; returns 0, or -1 on error or short read. ctx is a dl_file *.
+ * Small reads are served from a few cached blocks: inspection reads many
+ * small records (headers, names) close together. */
 int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len);
 
 void dl_file_close(dl_file *f);

@@ -47,6 +47,45 @@ static int dup_string(const dl_elf *e, uint64_t tab, uint64_t tabsize,
   return *out ? 0 : oom(e, err);
 }
 
+/* A whole string table in memory: names are then looked up without a read
+ * each (a library's .dynstr is read once, not once per symbol). */
+typedef struct strbuf {
+  char *data;
+  uint64_t size;
+} strbuf;
+
+#define MAX_STRTAB (256u << 20)
+
+static int load_strtab(const dl_elf *e, uint64_t off, uint64_t size, strbuf *t,
+                       dynlib_error *err) {
+  t->data = NULL;
+  t->size = 0;
+  if (!dl_elf_in_file(e, off, size) || size > MAX_STRTAB)
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: string table extends past the end of the file",
+                     e->name);
+  t->data = malloc(size ? (size_t)size : 1);
+  if (t->data == NULL) return oom(e, err);
+  t->size = size;
+  return dl_elf_read(e, off, t->data, (size_t)size, "string table", err);
+}
+
+/* strdup of the string at idx; "" for an unterminated tail, an error for
+ * an index past the table. */
+static int table_string(const dl_elf *e, const strbuf *t, uint64_t idx,
+                        char **out, dynlib_error *err) {
+  if (idx >= t->size)
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: string offset %llu is past the end of its table",
+                     e->name, (unsigned long long)idx);
+  const char *s = t->data + idx;
+  const char *end = memchr(s, '\0', (size_t)(t->size - idx));
+  size_t n = end ? (size_t)(end - s) : (size_t)(t->size - idx);
+  if (n >= MAX_NAME) n = MAX_NAME - 1;
+  *out = strndup(s, n);
+  return *out ? 0 : oom(e, err);
+}
+
 /* ---- sections ---------------------------------------------------------- */
 
 static int read_sections(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
@@ -58,25 +97,35 @@ static int read_sections(const dl_elf *e, dl_inspection *in, dynlib_error *err) 
                      "%s: section name table has no bytes", e->name);
   in->sections = calloc(e->shnum, sizeof *in->sections);
   if (in->sections == NULL) return oom(e, err);
+  strbuf names;
+  if (load_strtab(e, strtab.offset, strtab.size, &names, err) != 0) {
+    free(names.data);
+    return -1;
+  }
   for (unsigned i = 0; i < e->shnum; i++) {
     dl_elf_shdr sh;
-    if (dl_elf_shdr_get(e, i, &sh, err) != 0) return -1;
+    if (dl_elf_shdr_get(e, i, &sh, err) != 0) break;
     dl_section_info *s = &in->sections[in->nsections++];
-    if (sh.name >= strtab.size && i != 0)
-      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
-                       "%s: the name of section %u is past the end of its "
-                       "table",
-                       e->name, i);
-    if (dup_string(e, strtab.offset, strtab.size, i ? sh.name : 0, &s->name,
-                   err) != 0)
-      return -1;
+    if (sh.name >= strtab.size && i != 0) {
+      dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                "%s: the name of section %u is past the end of its table",
+                e->name, i);
+      break;
+    }
+    if (names.size == 0) s->name = strdup("");
+    else if (table_string(e, &names, i ? sh.name : 0, &s->name, err) != 0) break;
+    if (s->name == NULL) {
+      oom(e, err);
+      break;
+    }
     s->type = sh.type;
     s->flags = sh.flags;
     s->addr = sh.addr;
     s->offset = sh.offset;
     s->size = sh.size;
   }
-  return 0;
+  free(names.data);
+  return in->nsections == e->shnum ? 0 : -1;
 }
 
 /* ---- the dynamic segment ----------------------------------------------- */
@@ -265,7 +314,7 @@ static int find_symtabs(const dl_elf *e, symtabs *t, dynlib_error *err) {
 
 /* One symbol: defined, not absolute, global/weak/unique -> an export. */
 static int add_export(const dl_elf *e, const unsigned char *s, uint16_t vs,
-                      const symtabs *t, const verdefs *v, dl_inspection *in,
+                      const strbuf *names, const verdefs *v, dl_inspection *in,
                       dynlib_error *err) {
   uint32_t name = dl_elf_u32(e, s);
   unsigned char info = e->is64 ? s[4] : s[12];
@@ -275,8 +324,7 @@ static int add_export(const dl_elf *e, const unsigned char *s, uint16_t vs,
   if (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) return 0;
   if (type == STT_SECTION || type == STT_FILE) return 0;
   dl_export *x = &in->exports[in->nexports];
-  if (dup_string(e, t->strtab.offset, t->strtab.size, name, &x->name, err) != 0)
-    return -1;
+  if (table_string(e, names, name, &x->name, err) != 0) return -1;
   in->nexports++;
   x->kind = (uint8_t)sym_kind(type);
   unsigned idx = vs & 0x7fff;
@@ -314,8 +362,12 @@ static int read_exports(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
       return -1;
     }
   }
-  in->exports = calloc(count ? count : 1, sizeof *in->exports);
-  int rc = in->exports ? 0 : oom(e, err);
+  strbuf names;
+  int rc = load_strtab(e, t.strtab.offset, t.strtab.size, &names, err);
+  if (rc == 0) {
+    in->exports = calloc(count ? count : 1, sizeof *in->exports);
+    if (in->exports == NULL) rc = oom(e, err);
+  }
   unsigned char syms[SYM_BATCH * 24], vers[SYM_BATCH * 2];
   for (uint64_t i = 0; rc == 0 && i < count; i += SYM_BATCH) {
     uint64_t n = count - i < SYM_BATCH ? count - i : SYM_BATCH;
@@ -326,9 +378,10 @@ static int read_exports(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
                        "symbol version table", err);
     for (uint64_t j = 0; rc == 0 && j < n; j++) {
       uint16_t vs = t.has_versym ? dl_elf_u16(e, vers + j * 2) : 1;
-      rc = add_export(e, syms + j * entsize, vs, &t, &v, in, err);
+      rc = add_export(e, syms + j * entsize, vs, &names, &v, in, err);
     }
   }
+  free(names.data);
   verdefs_free(&v);
   return rc;
 }

@@ -178,6 +178,20 @@ static int l_is_loaded(lua_State *L) {
 
 /* ---- folders ----------------------------------------------------------- */
 
+/* The kind readdir already knows (d_type), without a system call; NULL
+ * when it does not (DT_UNKNOWN) or for links, which need a stat. */
+static const char *dirent_kind(unsigned char type) {
+  switch (type) {
+    case DT_REG: return "file";
+    case DT_DIR: return "directory";
+    case DT_FIFO: return "fifo";
+    case DT_SOCK: return "socket";
+    case DT_CHR:
+    case DT_BLK: return "device";
+    default: return NULL;
+  }
+}
+
 static const char *kind_of(const char *path) {
   struct stat st;
   if (lstat(path, &st) != 0) return "missing";
@@ -192,8 +206,9 @@ static const char *kind_of(const char *path) {
   return "other";
 }
 
-/* core.listdir(dir) -> {{name =, kind =}, ...} | nil, msg, code. Nothing
- * is opened but the folder: kinds come from lstat/stat. */
+/* core.listdir(dir) -> {{name =, kind =, path =}, ...} | nil, msg, code.
+ * Nothing is opened but the folder: kinds come from readdir, or lstat/stat
+ * for links and file systems that do not say. */
 static int l_listdir(lua_State *L) {
   const char *dir = ldl_checkcstr(L, 1);
   DIR *d = opendir(dir);
@@ -218,7 +233,8 @@ static int l_listdir(lua_State *L) {
     lua_createtable(L, 0, 3);
     lua_pushstring(L, ent->d_name);
     lua_setfield(L, -2, "name");
-    lua_pushstring(L, kind_of(full));
+    const char *kind = dirent_kind(ent->d_type);
+    lua_pushstring(L, kind ? kind : kind_of(full));
     lua_setfield(L, -2, "kind");
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "path");

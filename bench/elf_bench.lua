@@ -1,0 +1,61 @@
+-- Inspection: dynlib.inspect over every library in /usr/lib/<multiarch>
+-- against readelf -dW over the same files (wall time, one run each), and
+-- the system calls of one inspect for a small and a 100 MB library.
+local dynlib = require("dynlib")
+local build = os.getenv("DYNLIB_BUILD") or "build"
+
+local function now_ns()
+  local p = io.popen("date +%s%N")
+  local t = tonumber(p:read("l"))
+  p:close()
+  return t
+end
+
+local files = {}
+for f in io.popen("find /usr/lib/x86_64-linux-gnu -maxdepth 1 -type f -name 'lib*.so*' | sort"):lines() do
+  local h = io.open(f, "rb")
+  if h and h:read(4) == "\127ELF" then files[#files + 1] = f end
+  if h then h:close() end
+end
+
+local t0 = now_ns()
+local ok, exports = 0, 0
+for _, f in ipairs(files) do
+  local info = dynlib.inspect(f)
+  if info then ok, exports = ok + 1, exports + #info.exports end
+end
+local ours = (now_ns() - t0) / #files / 1e3
+
+local list = {}
+for i, f in ipairs(files) do list[i] = ("%q"):format(f) end
+local function readelf(flags)
+  local t = now_ns()
+  os.execute("readelf " .. flags .. " " .. table.concat(list, " ") .. " > /dev/null 2>&1")
+  return (now_ns() - t) / #files / 1e3
+end
+local dyn, all = readelf("-dW"), readelf("-hdSW --dyn-syms")
+print(("inspect of %d libraries (%d exports), per library: dynlib.inspect %.1f us; "
+  .. "readelf -dW %.1f us (dynamic only, ratio %.2fx); readelf -hdSW --dyn-syms %.1f us "
+  .. "(the same facts, ratio %.2fx)"):format(#files, exports, ours, dyn, ours / dyn, all, ours / all))
+
+local function syscalls(path)
+  local code = ([[local d = require("dynlib") io.stderr:write("BEGIN\n")
+    assert(d.inspect(%q)) io.stderr:write("END\n")]]):format(path)
+  local cmd = ("strace -f -o /dev/stdout env LUA_PATH=%q LUA_CPATH=%q lua5.4 -e %q 2>/dev/null")
+    :format(package.path, package.cpath, code)
+  local inside, n = false, 0
+  for line in io.popen(cmd):lines() do
+    if line:find('write(2, "BEGIN', 1, true) then inside = true
+    elseif line:find('write(2, "END', 1, true) then inside = false
+    elseif inside then n = n + 1 end
+  end
+  return n
+end
+if io.popen("command -v strace"):read("l") then
+  local small = build .. "/fixtures/elf/libsymbols.so"
+  local big = build .. "/bench/big-inspect.so"
+  os.execute(("cp %q %q && truncate -s 100M %q"):format(small, big, big))
+  print(("system calls per inspect: %d for a %d KB library, %d for a 100 MB one")
+    :format(syscalls(small), io.open(small):seek("end") // 1024, syscalls(big)))
+  os.remove(big)
+end
