@@ -48,9 +48,12 @@ if dynlib.inspect then
   local names = {}
   for _, e in ipairs(info.exports) do names[#names + 1] = e.name end
   table.sort(names)
-  print(("physics is a %d-bit %s %s library (compatible: %s), needs %s, exports %s")
-    :format(info.class, info.endian, info.machine, tostring(info.compatible),
-            table.concat(info.needed, ", "), table.concat(names, ", ")))
+  print(("physics, inspected without loading: a %d-bit %s-endian %s %s library, %s for this"
+    .. " process, needs %s, exports %s")
+    :format(info.class, info.endian, info.machine, info.type,
+            info.compatible and "right" or "wrong",
+            #info.needed > 0 and table.concat(info.needed, ", ") or "no other library",
+            table.concat(names, ", ")))
   print()
 end
 
