@@ -25,8 +25,9 @@
 typedef struct ldl_fn {
   ldl_lib *lib;     /* also the userdata's user value, which keeps it alive */
   int nargs;
-  uint8_t ret_kind, ret_size;
+  uint8_t ret_kind, ret_size, ret_class;
   uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
+  lua_Integer lo[DL_MAX_ARGS], hi[DL_MAX_ARGS]; /* integer ranges */
   dl_callable call; /* points at sig below: the userdata never moves */
   dl_sig sig;
 } ldl_fn;
@@ -163,15 +164,7 @@ static inline uint64_t conv_intclass(lua_State *L, int i, const ldl_fn *f) {
       int ok;
       lua_Integer x = lua_tointegerx(L, i, &ok);
       if (!ok) not_integer(L, i, &f->sig);
-      int size = f->size[a];
-      if (size < 8) {
-        int bits = size * 8;
-        lua_Integer lim = (lua_Integer)1 << (bits - 1);
-        /* one unsigned compare per bound: shift signed ranges to start at 0 */
-        uint64_t off = f->kind[a] == DL_SINT ? (uint64_t)x + (uint64_t)lim
-                                             : (uint64_t)x;
-        if (off >= ((uint64_t)1 << bits)) range_error(L, i, &f->sig, &f->sig.args[a]);
-      }
+      if (x < f->lo[a] || x > f->hi[a]) range_error(L, i, &f->sig, &f->sig.args[a]);
       return (uint64_t)x;
     }
     case DL_STRING: {
@@ -191,26 +184,35 @@ static inline uint64_t conv_intclass(lua_State *L, int i, const ldl_fn *f) {
   }
 }
 
-/* Pushes an integer-register result of the declared kind and size. */
+/* How an integer-register result is pushed: one switch per call. */
+enum { R_VOID, R_I8, R_I16, R_I32, R_I64, R_U8, R_U16, R_U32, R_BOOL, R_STR, R_PTR };
+
+static uint8_t ret_class(int kind, int size) {
+  static const uint8_t sint[] = {R_I8, R_I16, 0, R_I32, 0, 0, 0, R_I64};
+  static const uint8_t uint[] = {R_U8, R_U16, 0, R_U32, 0, 0, 0, R_I64};
+  switch (kind) {
+    case DL_VOID: return R_VOID;
+    case DL_SINT: return sint[size - 1];
+    case DL_UINT: return uint[size - 1];
+    case DL_BOOL: return R_BOOL;
+    case DL_STRING: return R_STR;
+    default: return R_PTR;
+  }
+}
+
+/* Pushes an integer-register result, truncated to its declared type. */
 static inline int push_raw(lua_State *L, const ldl_fn *f, uint64_t raw) {
-  switch (f->ret_kind) {
-    case DL_VOID: return 0;
-    case DL_SINT:
-      switch (f->ret_size) {
-        case 1: lua_pushinteger(L, (int8_t)raw); return 1;
-        case 2: lua_pushinteger(L, (int16_t)raw); return 1;
-        case 4: lua_pushinteger(L, (int32_t)raw); return 1;
-        default: lua_pushinteger(L, (lua_Integer)raw); return 1;
-      }
-    case DL_UINT:
-      switch (f->ret_size) {
-        case 1: lua_pushinteger(L, (uint8_t)raw); return 1;
-        case 2: lua_pushinteger(L, (uint16_t)raw); return 1;
-        case 4: lua_pushinteger(L, (uint32_t)raw); return 1;
-        default: lua_pushinteger(L, (lua_Integer)raw); return 1;
-      }
-    case DL_BOOL: lua_pushboolean(L, (uint8_t)raw != 0); return 1;
-    case DL_STRING:
+  switch (f->ret_class) {
+    case R_VOID: return 0;
+    case R_I8: lua_pushinteger(L, (int8_t)raw); return 1;
+    case R_I16: lua_pushinteger(L, (int16_t)raw); return 1;
+    case R_I32: lua_pushinteger(L, (int32_t)raw); return 1;
+    case R_I64: lua_pushinteger(L, (lua_Integer)raw); return 1;
+    case R_U8: lua_pushinteger(L, (uint8_t)raw); return 1;
+    case R_U16: lua_pushinteger(L, (uint16_t)raw); return 1;
+    case R_U32: lua_pushinteger(L, (uint32_t)raw); return 1;
+    case R_BOOL: lua_pushboolean(L, (uint8_t)raw != 0); return 1;
+    case R_STR:
       if (raw) lua_pushstring(L, (const char *)(uintptr_t)raw);
       else lua_pushnil(L);
       return 1;
@@ -218,6 +220,22 @@ static inline int push_raw(lua_State *L, const ldl_fn *f, uint64_t raw) {
       if (raw) lua_pushlightuserdata(L, (void *)(uintptr_t)raw);
       else lua_pushnil(L);
       return 1;
+  }
+}
+
+/* The Lua integers a C integer type takes: its range, or all of them for
+ * 64-bit types (unsigned ones as two's complement). */
+static void int_range(const dl_type *t, lua_Integer *lo, lua_Integer *hi) {
+  *lo = LUA_MININTEGER;
+  *hi = LUA_MAXINTEGER;
+  if ((t->kind != DL_SINT && t->kind != DL_UINT) || t->size >= 8) return;
+  int bits = t->size * 8;
+  if (t->kind == DL_SINT) {
+    *lo = -((lua_Integer)1 << (bits - 1));
+    *hi = ((lua_Integer)1 << (bits - 1)) - 1;
+  } else {
+    *lo = 0;
+    *hi = ((lua_Integer)1 << bits) - 1;
   }
 }
 
@@ -372,9 +390,11 @@ static int lib_func(lua_State *L) {
   f->nargs = sig->nargs;
   f->ret_kind = sig->ret.kind;
   f->ret_size = sig->ret.size;
+  f->ret_class = ret_class(sig->ret.kind, sig->ret.size);
   for (int i = 0; i < sig->nargs; i++) {
     f->kind[i] = sig->args[i].kind;
     f->size[i] = sig->args[i].size;
+    int_range(&sig->args[i], &f->lo[i], &f->hi[i]);
   }
   char msg[200];
   if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)
