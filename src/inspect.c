@@ -412,6 +412,15 @@ int dl_inspect(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
   return 0;
 }
 
+int dl_inspect_dynamic(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
+  memset(in, 0, sizeof *in);
+  if (read_dynamic(e, in, err) != 0) {
+    dl_inspect_free(in);
+    return -1;
+  }
+  return 0;
+}
+
 void dl_inspect_free(dl_inspection *in) {
   free(in->soname);
   free(in->rpath);

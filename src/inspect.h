@@ -49,6 +49,9 @@ int dl_inspect(const dl_elf *e, dl_inspection *out, dynlib_error *err);
 
 void dl_inspect_free(dl_inspection *in);
 
+/* Only the dynamic part (soname, needed, rpath, runpath, pie, interp). */
+int dl_inspect_dynamic(const dl_elf *e, dl_inspection *out, dynlib_error *err);
+
 /* The bytes of a named section, malloc'd (at most max bytes). Errors:
  * not_found (no such section, or NOBITS: no bytes in the file), io. */
 int dl_section_bytes(const dl_elf *e, const char *name, size_t max,

@@ -77,6 +77,35 @@ static int opt_flag(lua_State *L, int idx, const char *name) {
   return on;
 }
 
+/* opts.trusted: an array of directories, into dirs (NULL-terminated;
+ * the strings stay on the Lua stack, in the options table). */
+#define MAX_TRUSTED 32
+static const char **opt_trusted(lua_State *L, int idx, const char **dirs) {
+  lua_getfield(L, idx, "trusted");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (!lua_istable(L, -1))
+    luaL_error(L, "bad option 'trusted' (table of directories expected, got %s)",
+               luaL_typename(L, -1));
+  lua_Integer n = luaL_len(L, -1);
+  if (n < 1 || n > MAX_TRUSTED)
+    luaL_error(L, "bad option 'trusted' (1 to %d directories expected)", MAX_TRUSTED);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    size_t len;
+    const char *d = lua_tolstring(L, -1, &len);
+    if (d == NULL || len == 0 || strlen(d) != len)
+      luaL_error(L, "bad option 'trusted' (entry %d is not a directory name)", (int)i);
+    dirs[i - 1] = d; /* kept alive by the table, itself held by opts */
+    lua_pop(L, 1);
+  }
+  dirs[n] = NULL;
+  lua_pop(L, 1);
+  return dirs;
+}
+
 static unsigned opt_hints(lua_State *L, int idx) {
   unsigned hints = 0;
   if (opt_flag(L, idx, "lazy")) hints |= DYNLIB_LAZY;
@@ -192,9 +221,11 @@ static int lib_open(lua_State *L) {
   const char *name = ldl_checkcstr(L, 1);
   dynlib_options opt = {0, NULL, NULL};
   char vbuf[64];
+  const char *trusted[MAX_TRUSTED + 1];
   if (check_opts(L, 2)) {
     opt.version = opt_version(L, 2, vbuf, sizeof vbuf);
     opt.hints = opt_hints(L, 2);
+    opt.trusted = opt_trusted(L, 2, trusted);
   }
   /* The handle lives inside the userdata: no allocation per open, and no
    * handle leaks if Lua runs out of memory. */

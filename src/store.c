@@ -17,6 +17,7 @@
 #include "check.h"
 #include "internal.h"
 #include "os.h"
+#include "trust.h"
 
 enum { INST_NONE, INST_RUNNING, INST_DONE };
 
@@ -275,12 +276,23 @@ static entry *pin_by_id(unsigned long long dev, unsigned long long ino,
   return e;
 }
 
+/* After dlopen in trusted mode: the loader mapped the file we checked
+ * (same device and inode), not one swapped in meanwhile. */
+static int verify_loaded(void *os, const char *path, unsigned long long dev,
+                         unsigned long long ino, dynlib_error *err) {
+  unsigned long long d, i;
+  if (dl_os_identity(os, &d, &i) == 0 && d == dev && i == ino) return 0;
+  return dl_seterr(err, DYNLIB_E_UNTRUSTED,
+                   "%s: the file loaded is not the file checked", path);
+}
+
 /* The file is not in the store: enter a busy placeholder so nobody else
  * loads or unloads it meanwhile, dlopen unlocked, then publish. Store lock
  * held on entry, released on return. */
 static dynlib_handle *load(dynlib_handle *h, const char *path,
                            unsigned long long dev, unsigned long long ino,
-                           unsigned hints, dynlib_error *err) {
+                           unsigned hints, const char *const *trusted,
+                           dynlib_error *err) {
   entry *e = new_entry(path, dev, ino, hints);
   if (e == NULL) {
     pthread_mutex_unlock(&store_lock);
@@ -293,6 +305,10 @@ static dynlib_handle *load(dynlib_handle *h, const char *path,
   pthread_mutex_unlock(&store_lock);
 
   void *os = dl_os_open(path, hints, err);
+  if (os && trusted && verify_loaded(os, path, dev, ino, err) != 0) {
+    dl_os_close(os);
+    os = NULL;
+  }
 
   pthread_mutex_lock(&store_lock);
   e->os = os;
@@ -361,11 +377,22 @@ static size_t alias_key(char *buf, size_t size, const char *name,
 
 size_t dynlib_handle_size(void) { return sizeof(dynlib_handle); }
 
+/* Trusted mode: where the file is, and where its dependencies would be
+ * searched, before anything is loaded. */
+static int check_trust(const char *path, const char *const *trusted,
+                       dynlib_error *err) {
+  if (trusted == NULL) return 0;
+  if (dl_check_trusted(path, trusted, err) != 0) return -1;
+  return dl_check_search_paths(path, trusted, err);
+}
+
 /* Checks the file, then joins its entry or loads it. */
 static dynlib_handle *open_path(dynlib_handle *h, const char *path,
-                                unsigned hints, dynlib_error *err) {
+                                unsigned hints, const char *const *trusted,
+                                dynlib_error *err) {
   unsigned long long dev = 0, ino = 0;
   if (dl_check_library(path, &dev, &ino, err) != 0) return NULL;
+  if (check_trust(path, trusted, err) != 0) return NULL;
   pthread_mutex_lock(&store_lock);
   int fail;
   entry *e = pin_by_id(dev, ino, &fail);
@@ -374,7 +401,7 @@ static dynlib_handle *open_path(dynlib_handle *h, const char *path,
     recursive_error(path, err);
     return NULL;
   }
-  if (e == NULL) return load(h, path, dev, ino, hints, err); /* unlocks */
+  if (e == NULL) return load(h, path, dev, ino, hints, trusted, err); /* unlocks */
   pthread_mutex_unlock(&store_lock);
   return reuse(h, e, hints, err);
 }
@@ -395,7 +422,7 @@ dynlib_handle *dynlib_open_in(void *mem, const char *name,
   }
   char *path = dynlib_find(name, opt->version, err);
   if (path == NULL) return NULL;
-  dynlib_handle *h = open_path(mem, path, opt->hints, err);
+  dynlib_handle *h = open_path(mem, path, opt->hints, opt->trusted, err);
   free(path);
   if (h && klen) remember(h, key, klen);
   return h;
