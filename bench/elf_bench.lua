@@ -38,18 +38,9 @@ print(("inspect of %d libraries (%d exports), per library: dynlib.inspect %.1f u
   .. "readelf -dW %.1f us (dynamic only, ratio %.2fx); readelf -hdSW --dyn-syms %.1f us "
   .. "(the same facts, ratio %.2fx)"):format(#files, exports, ours, dyn, ours / dyn, all, ours / all))
 
+local common = dofile("bench/common.lua")
 local function syscalls(path)
-  local code = ([[local d = require("dynlib") io.stderr:write("BEGIN\n")
-    assert(d.inspect(%q)) io.stderr:write("END\n")]]):format(path)
-  local cmd = ("strace -f -o /dev/stdout env LUA_PATH=%q LUA_CPATH=%q lua5.4 -e %q 2>/dev/null")
-    :format(package.path, package.cpath, code)
-  local inside, n = false, 0
-  for line in io.popen(cmd):lines() do
-    if line:find('write(2, "BEGIN', 1, true) then inside = true
-    elseif line:find('write(2, "END', 1, true) then inside = false
-    elseif inside then n = n + 1 end
-  end
-  return n
+  return common.syscalls(("assert(d.inspect(%q))"):format(path))
 end
 if io.popen("command -v strace"):read("l") then
   local small = build .. "/fixtures/elf/libsymbols.so"

@@ -72,18 +72,9 @@ print(("fallback search of 64 MB: dynlib %.0f MB/s, memmem %.0f MB/s, ratio %.2f
 os.remove(big)
 
 -- 4. System calls for one metadata read: a small and a 100 MB plugin.
+local common = dofile("bench/common.lua")
 local function syscalls(path)
-  local code = ([[local d = require("dynlib") io.stderr:write("BEGIN\n")
-    d.metadata(%q) io.stderr:write("END\n")]]):format(path)
-  local cmd = ("strace -f -e trace=all -o /dev/stdout env LUA_PATH=%q LUA_CPATH=%q lua5.4 -e %q 2>/dev/null")
-    :format(package.path, package.cpath, code)
-  local inside, n = false, 0
-  for line in io.popen(cmd):lines() do
-    if line:find('write(2, "BEGIN', 1, true) then inside = true
-    elseif line:find('write(2, "END', 1, true) then inside = false
-    elseif inside then n = n + 1 end
-  end
-  return n
+  return common.syscalls(("d.metadata(%q)"):format(path))
 end
 if io.popen("command -v strace"):read("l") then
   local small, large = files[1], files[8] -- plugin-007 is the 101 MB one

@@ -1,20 +1,13 @@
 -- Byte surgery on 64-bit little-endian ELF files for the specs: read and
 -- patch header fields, program headers, and find byte patterns.
+local H = require("helper")
 local E = {}
 
 function E.read(path)
-  local f = assert(io.open(path, "rb"))
-  local data = f:read("a")
-  f:close()
-  return data
+  return assert(H.read(path), "cannot read " .. path)
 end
 
-function E.write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-  return path
-end
+E.write = H.write
 
 -- Unsigned little-endian integer of n bytes at 0-based offset off.
 function E.get(data, off, n)
