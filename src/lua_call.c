@@ -61,85 +61,6 @@ static void not_integer(lua_State *L, int i, const dl_sig *sig) {
   type_error(L, i, sig, "number");
 }
 
-/* Integers follow lauxlib's rules (luaL_checkinteger): numbers with an
- * exact integer value and numeric strings convert. Signed and unsigned
- * integers narrower than 64 bits are range-checked; 64-bit unsigned ones
- * take negative Lua integers as two's complement. */
-static inline void conv_int(lua_State *L, int i, const dl_sig *sig,
-                            const dl_type *t, dl_value *v) {
-  int ok;
-  lua_Integer x = lua_tointegerx(L, i, &ok);
-  if (!ok) not_integer(L, i, sig);
-  if (t->size < 8) {
-    int bits = t->size * 8;
-    if (t->kind == DL_SINT) {
-      lua_Integer lim = (lua_Integer)1 << (bits - 1);
-      if (x < -lim || x >= lim) range_error(L, i, sig, t);
-    } else if (x < 0 || x >= ((lua_Integer)1 << bits)) {
-      range_error(L, i, sig, t);
-    }
-  }
-  v->i = (int64_t)x;
-}
-
-static inline void conv_arg(lua_State *L, int i, const dl_sig *sig,
-                            const dl_type *t, dl_value *v) {
-  switch (t->kind) {
-    case DL_SINT:
-    case DL_UINT:
-      conv_int(L, i, sig, t, v);
-      return;
-    case DL_DOUBLE: {
-      int ok;
-      v->d = (double)lua_tonumberx(L, i, &ok);
-      if (!ok) type_error(L, i, sig, "number");
-      return;
-    }
-    case DL_FLOAT: {
-      int ok;
-      double d = (double)lua_tonumberx(L, i, &ok);
-      if (!ok) type_error(L, i, sig, "number");
-      if (isfinite(d) && fabs(d) > FLT_MAX) range_error(L, i, sig, t);
-      v->f = (float)d;
-      return;
-    }
-    case DL_BOOL:
-      if (lua_type(L, i) != LUA_TBOOLEAN) type_error(L, i, sig, "boolean");
-      v->u = (uint64_t)lua_toboolean(L, i);
-      return;
-    case DL_STRING:
-      v->s = lua_tolstring(L, i, NULL); /* lauxlib's rule: numbers convert */
-      if (v->s == NULL && !lua_isnil(L, i)) type_error(L, i, sig, "string");
-      return;
-    default: /* DL_PTR */
-      switch (lua_type(L, i)) {
-        case LUA_TLIGHTUSERDATA:
-        case LUA_TUSERDATA: v->p = lua_touserdata(L, i); return;
-        case LUA_TNIL: v->p = NULL; return;
-        default: type_error(L, i, sig, "pointer (light userdata)");
-      }
-  }
-}
-
-static int push_result(lua_State *L, const dl_type *t, const dl_value *r) {
-  switch (t->kind) {
-    case DL_VOID: return 0;
-    case DL_BOOL: lua_pushboolean(L, r->i != 0); return 1;
-    case DL_SINT: lua_pushinteger(L, (lua_Integer)r->i); return 1;
-    case DL_UINT: lua_pushinteger(L, (lua_Integer)r->u); return 1;
-    case DL_FLOAT: lua_pushnumber(L, (lua_Number)r->f); return 1;
-    case DL_DOUBLE: lua_pushnumber(L, (lua_Number)r->d); return 1;
-    case DL_STRING:
-      if (r->s) lua_pushstring(L, r->s);
-      else lua_pushnil(L);
-      return 1;
-    default:
-      if (r->p) lua_pushlightuserdata(L, r->p);
-      else lua_pushnil(L);
-      return 1;
-  }
-}
-
 /* ---- the call ---------------------------------------------------------- */
 
 static int closed_error(lua_State *L, const ldl_fn *f) {
@@ -184,6 +105,30 @@ static inline uint64_t conv_intclass(lua_State *L, int i, const ldl_fn *f) {
   }
 }
 
+/* Any argument as a dl_value: integer-class ones as above, numbers for
+ * float and double (lauxlib's rules: numeric strings convert), a finite
+ * value past FLT_MAX being out of range for float. */
+static inline void conv_arg(lua_State *L, int i, const ldl_fn *f, dl_value *v) {
+  int a = i - 1, ok;
+  switch (f->kind[a]) {
+    case DL_DOUBLE:
+      v->d = (double)lua_tonumberx(L, i, &ok);
+      if (!ok) type_error(L, i, &f->sig, "number");
+      return;
+    case DL_FLOAT: {
+      double d = (double)lua_tonumberx(L, i, &ok);
+      if (!ok) type_error(L, i, &f->sig, "number");
+      if (isfinite(d) && fabs(d) > FLT_MAX)
+        range_error(L, i, &f->sig, &f->sig.args[a]);
+      v->f = (float)d;
+      return;
+    }
+    default:
+      v->u = conv_intclass(L, i, f);
+      return;
+  }
+}
+
 /* How an integer-register result is pushed: one switch per call. */
 enum { R_VOID, R_I8, R_I16, R_I32, R_I64, R_U8, R_U16, R_U32, R_BOOL, R_STR, R_PTR };
 
@@ -221,6 +166,19 @@ static inline int push_raw(lua_State *L, const ldl_fn *f, uint64_t raw) {
       else lua_pushnil(L);
       return 1;
   }
+}
+
+/* Pushes a result of any kind (the general paths). */
+static int push_result(lua_State *L, const ldl_fn *f, const dl_value *r) {
+  if (f->ret_kind == DL_FLOAT) {
+    lua_pushnumber(L, (lua_Number)r->f);
+    return 1;
+  }
+  if (f->ret_kind == DL_DOUBLE) {
+    lua_pushnumber(L, (lua_Number)r->d);
+    return 1;
+  }
+  return push_raw(L, f, r->u);
 }
 
 /* The Lua integers a C integer type takes: its range, or all of them for
@@ -287,8 +245,8 @@ static int call_fast(lua_State *L) {
   int ni = 0, nf = 0;
   for (int i = 0; i < n; i++) {
     dl_value v;
-    conv_arg(L, i + 1, sig, &sig->args[i], &v);
-    switch (sig->args[i].kind) {
+    conv_arg(L, i + 1, f, &v);
+    switch (f->kind[i]) {
       case DL_FLOAT: fr[nf++] = dl_float_reg(v.f); break;
       case DL_DOUBLE: fr[nf++] = v.d; break;
       default: ir[ni++] = v.u; break;
@@ -296,7 +254,7 @@ static int call_fast(lua_State *L) {
   }
   dl_value r;
   dl_call_regs(&f->call, ir, fr, &r);
-  return push_result(L, &sig->ret, &r);
+  return push_result(L, f, &r);
 }
 
 static int call_ffi(lua_State *L) {
@@ -306,10 +264,10 @@ static int call_ffi(lua_State *L) {
   int n = lua_gettop(L);
   if (n != sig->nargs) return count_error(L, f, n);
   dl_value args[DL_MAX_ARGS];
-  for (int i = 0; i < n; i++) conv_arg(L, i + 1, sig, &sig->args[i], &args[i]);
+  for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
   dl_value r;
   dl_call(&f->call, args, &r);
-  return push_result(L, &sig->ret, &r);
+  return push_result(L, f, &r);
 }
 
 /* ---- making functions -------------------------------------------------- */
