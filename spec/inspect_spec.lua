@@ -126,6 +126,25 @@ describe("dynlib.inspect", function()
     assert.is_nil(unversioned.version)
   end)
 
+  it("finds the exports through DT_GNU_HASH or DT_HASH when the section table is stripped", function()
+    for _, name in ipairs({"libsymbols.so", "libsymbols-sysv.so", "libz-copy"}) do
+      local src = name == "libz-copy" and "/usr/lib/x86_64-linux-gnu/libz.so.1" or EFIX .. "/" .. name
+      local want = our_exports(assert(dynlib.inspect(src)))
+      local data = E.read(src)
+      data = E.patch(E.patch(E.patch(data, "shoff", 0), "shnum", 0), "shstrndx", 0)
+      local dir = H.tmpdir()
+      local info, err = dynlib.inspect(E.write(dir .. "/libstripped.so", data))
+      assert.is_table(info, err)
+      assert.same({}, info.sections)
+      assert.same(want, our_exports(info), name)
+      assert.is_true(next(want) ~= nil)
+      H.rmdir(dir)
+    end
+    local sysv = H.sh("readelf -dW " .. H.quote(EFIX .. "/libsymbols-sysv.so"))
+    assert.matches("%(HASH%)", sysv)
+    assert.is_nil(sysv:find("GNU_HASH", 1, true))
+  end)
+
   it("reads 32-bit and big-endian files, and says they are not for this process", function()
     local i32 = assert(dynlib.inspect(H.fixture("check/lib32.so")))
     assert.equal(32, i32.class)

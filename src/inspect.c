@@ -148,6 +148,8 @@ typedef struct dyn_info {
   uint64_t strtab, strsz, flags_1;
   uint64_t soname, rpath, runpath;
   int has_soname, has_rpath, has_runpath, has_strtab;
+  uint64_t symtab, syment, hash, gnu_hash, versym, verdef, verdefnum;
+  int has_symtab, has_hash, has_gnu_hash, has_versym, has_verdef;
   uint64_t *needed;
   size_t nneeded;
 } dyn_info;
@@ -179,6 +181,13 @@ static int collect_dynamic(const dl_elf *e, const dl_elf_phdr *dyn, dyn_info *d,
       case DT_RUNPATH: d->runpath = val; d->has_runpath = 1; break;
       case DT_NEEDED: d->needed[d->nneeded++] = val; break;
       case DT_FLAGS_1: d->flags_1 = val; break;
+      case DT_SYMTAB: d->symtab = val; d->has_symtab = 1; break;
+      case DT_SYMENT: d->syment = val; break;
+      case DT_HASH: d->hash = val; d->has_hash = 1; break;
+      case DT_GNU_HASH: d->gnu_hash = val; d->has_gnu_hash = 1; break;
+      case DT_VERSYM: d->versym = val; d->has_versym = 1; break;
+      case DT_VERDEF: d->verdef = val; d->has_verdef = 1; break;
+      case DT_VERDEFNUM: d->verdefnum = val; break;
       default: break;
     }
   }
@@ -283,7 +292,7 @@ static int sym_kind(unsigned type) {
 }
 
 typedef struct symtabs {
-  dl_elf_shdr dynsym, strtab, versym, verdef;
+  dl_elf_shdr dynsym, strtab, versym, verdef, verstr;
   int has_versym, has_verdef;
 } symtabs;
 
@@ -309,6 +318,121 @@ static int find_symtabs(const dl_elf *e, symtabs *t, dynlib_error *err) {
     return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
                      "%s: the dynamic symbol table's string table is invalid",
                      e->name);
+  if (t->has_verdef && (t->verdef.link >= e->shnum ||
+                        dl_elf_shdr_get(e, t->verdef.link, &t->verstr, err) != 0))
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: the version definitions' string table is invalid",
+                     e->name);
+  return 1;
+}
+
+/* An address through PT_LOAD to a file offset, or an error naming the tag. */
+static int map_tag(const dl_elf *e, uint64_t addr, const char *tag,
+                   uint64_t *off, dynlib_error *err) {
+  int r = vaddr_to_offset(e, addr, off, err);
+  if (r < 0) return -1;
+  if (r == 0)
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: %s is outside every PT_LOAD segment", e->name, tag);
+  return 0;
+}
+
+/* The number of symbols a DT_GNU_HASH table covers: past the highest
+ * bucket, along its chain to the end marker. Every read is checked. */
+static int gnu_hash_count(const dl_elf *e, uint64_t off, uint64_t *count,
+                          dynlib_error *err) {
+  unsigned char h[16], w[4];
+  if (dl_elf_read(e, off, h, 16, "GNU hash table", err) != 0) return -1;
+  uint64_t nbuckets = dl_elf_u32(e, h), symoffset = dl_elf_u32(e, h + 4);
+  uint64_t bloom = dl_elf_u32(e, h + 8), word = e->is64 ? 8 : 4;
+  uint64_t buckets = off + 16 + bloom * word;
+  if (bloom > e->size / word || nbuckets > e->size / 4 ||
+      !dl_elf_in_file(e, buckets, nbuckets * 4))
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: GNU hash table extends past the end of the file",
+                     e->name);
+  uint64_t max = 0;
+  for (uint64_t i = 0; i < nbuckets; i++) {
+    if (dl_elf_read(e, buckets + i * 4, w, 4, "GNU hash table", err) != 0) return -1;
+    if (dl_elf_u32(e, w) > max) max = dl_elf_u32(e, w);
+  }
+  if (max < symoffset) {
+    *count = symoffset;
+    return 0;
+  }
+  uint64_t chains = buckets + nbuckets * 4;
+  for (uint64_t i = max;; i++) {
+    if (!dl_elf_in_file(e, chains + (i - symoffset) * 4, 4))
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                       "%s: GNU hash chain runs past the end of the file",
+                       e->name);
+    if (dl_elf_read(e, chains + (i - symoffset) * 4, w, 4, "GNU hash table", err) != 0)
+      return -1;
+    if (dl_elf_u32(e, w) & 1) {
+      *count = i + 1;
+      return 0;
+    }
+  }
+}
+
+/* Without a section table: the dynamic symbols through PT_DYNAMIC
+ * (DT_SYMTAB, DT_STRTAB, and DT_HASH or DT_GNU_HASH for their number). */
+static int find_symtabs_dynamic(const dl_elf *e, symtabs *t, dynlib_error *err) {
+  dl_elf_phdr dyn;
+  int found = 0;
+  for (unsigned i = 0; i < e->phnum && !found; i++) {
+    if (dl_elf_phdr_get(e, i, &dyn, err) != 0) return -1;
+    found = dyn.type == PT_DYNAMIC && dyn.filesz > 0;
+  }
+  if (!found) return 0;
+  dyn_info d;
+  memset(&d, 0, sizeof d);
+  int rc = collect_dynamic(e, &dyn, &d, err);
+  free(d.needed);
+  if (rc != 0) return -1;
+  if (!d.has_symtab || !d.has_strtab || !(d.has_hash || d.has_gnu_hash)) return 0;
+  uint64_t entsize = e->is64 ? 24 : 16, sym, str, count = 0;
+  if (map_tag(e, d.symtab, "DT_SYMTAB", &sym, err) != 0 ||
+      map_tag(e, d.strtab, "DT_STRTAB", &str, err) != 0)
+    return -1;
+  if (d.has_hash) {
+    uint64_t h;
+    unsigned char b[8];
+    if (map_tag(e, d.hash, "DT_HASH", &h, err) != 0 ||
+        dl_elf_read(e, h, b, 8, "hash table", err) != 0)
+      return -1;
+    count = dl_elf_u32(e, b + 4); /* nchain: one per symbol */
+  } else {
+    uint64_t h;
+    if (map_tag(e, d.gnu_hash, "DT_GNU_HASH", &h, err) != 0 ||
+        gnu_hash_count(e, h, &count, err) != 0)
+      return -1;
+  }
+  if (count > e->size / entsize || !dl_elf_in_file(e, sym, count * entsize))
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: dynamic symbol table runs past the end of the file",
+                     e->name);
+  t->dynsym.offset = sym;
+  t->dynsym.size = count * entsize;
+  t->dynsym.entsize = d.syment ? d.syment : entsize;
+  t->strtab.offset = str;
+  t->strtab.size = d.strsz;
+  if (d.has_versym) {
+    if (map_tag(e, d.versym, "DT_VERSYM", &t->versym.offset, err) != 0) return -1;
+    t->versym.size = count * 2;
+    if (!dl_elf_in_file(e, t->versym.offset, t->versym.size))
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                       "%s: symbol version table runs past the end of the file",
+                       e->name);
+    t->has_versym = 1;
+  }
+  if (d.has_verdef) {
+    if (map_tag(e, d.verdef, "DT_VERDEF", &t->verdef.offset, err) != 0) return -1;
+    t->verdef.size = e->size - t->verdef.offset; /* entries are checked one by one */
+    t->verdef.info = (uint32_t)(d.verdefnum < 0x8000 ? d.verdefnum : 0x8000);
+    t->verstr = t->strtab;
+    t->has_verdef = 1;
+  }
   return 1;
 }
 
@@ -337,10 +461,13 @@ static int add_export(const dl_elf *e, const unsigned char *s, uint16_t vs,
 }
 
 static int read_exports(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
-  if (e->shnum == 0) return 0;
   symtabs t;
   memset(&t, 0, sizeof t);
-  int r = find_symtabs(e, &t, err);
+  int r = e->shnum ? find_symtabs(e, &t, err) : 0;
+  if (r == 0) {
+    memset(&t, 0, sizeof t);
+    r = find_symtabs_dynamic(e, &t, err);
+  }
   if (r <= 0) return r;
   size_t entsize = e->is64 ? 24 : 16;
   if (t.dynsym.entsize != entsize)
@@ -354,13 +481,9 @@ static int read_exports(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
                      "table",
                      e->name);
   verdefs v = {NULL, 0};
-  if (t.has_verdef) {
-    dl_elf_shdr vstr;
-    if (t.verdef.link >= e->shnum || dl_elf_shdr_get(e, t.verdef.link, &vstr, err) != 0 ||
-        read_verdefs(e, &t.verdef, &vstr, &v, err) != 0) {
-      verdefs_free(&v);
-      return -1;
-    }
+  if (t.has_verdef && read_verdefs(e, &t.verdef, &t.verstr, &v, err) != 0) {
+    verdefs_free(&v);
+    return -1;
   }
   strbuf names;
   int rc = load_strtab(e, t.strtab.offset, t.strtab.size, &names, err);
