@@ -108,10 +108,23 @@ describe("lib:func", function()
     assert.has_error(function() lib:func(42) end)
   end)
 
-  it("refuses to call a variadic function for now", function()
+  it("calls variadic functions, typing the extra arguments from their values", function()
+    local format = lib:func("const char *format(const char *fmt, ...)")
+    assert.equal("ffi", dynlib.call_path(format))
+    assert.equal("42 -7 x 1.50 1", format("%lld %lld %s %.2f %d", 42, -7, "x", 1.5, true))
+    assert.equal("plain", format("plain"))
+    assert.equal("(nil)", format("%p", nil))
+    assert.equal(1 + 2 + 3 + 2 ^ 40, lib:func("long long sum_ll(int n, ...)")(4, 1, 2, 3, 1 << 40))
+    assert.equal(6.75, lib:func("double sum_d(int n, ...)")(3, 1.5, 2.25, 3.0))
     local c = assert(dynlib.open("c"))
-    assert.has_error(function() c:func("int printf(const char *, ...)") end,
-      "dynlib: variadic functions cannot be called yet ('printf')")
+    local snprintf = c:func("int snprintf(char *buf, size_t n, const char *fmt, ...)")
+    assert.equal(5, snprintf(nil, 0, "%d", 12345)) -- the length it would write
+    assert.has_error(function() format() end,
+      "wrong number of arguments to 'format' (at least 1 expected, got 0)")
+    assert.equal("42", format(42)) -- declared const char *: a number converts
+    assert.has_error(function() format("%s", {}) end,
+      "bad argument #2 to 'format' (number, string, boolean, pointer or nil expected, got table)")
+    c:close()
   end)
 end)
 

@@ -61,19 +61,17 @@ int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
   c->sig = sig;
   c->fn = fn;
   c->ret_fp = is_fp(&sig->ret);
-  if (sig->variadic) {
-    snprintf(errbuf, errsize, "variadic functions cannot be called yet ('%s')",
-             sig->name);
-    return -1;
-  }
   for (int i = 0; i < sig->nargs; i++) c->types[i] = ffi_of(&sig->args[i]);
+  /* A variadic function's cif depends on each call's extra arguments: it
+   * is prepared per call (dl_call_variadic). */
+  c->path = DL_PATH_FFI;
+  if (sig->variadic) return 0;
   if (ffi_prep_cif(&c->cif, FFI_DEFAULT_ABI, (unsigned)sig->nargs,
                    ffi_of(&sig->ret), c->types) != FFI_OK) {
     snprintf(errbuf, errsize, "libffi cannot prepare a call to '%s'",
              sig->name);
     return -1;
   }
-  c->path = DL_PATH_FFI;
   if (!DL_FAST_ABI || force_ffi) return 0;
   int nint = 0, nfp = 0;
   for (int i = 0; i < sig->nargs; i++) {
@@ -216,13 +214,14 @@ static void to_slot(const dl_type *t, const dl_value *v, slot *s) {
   }
 }
 
-static void ffi_path(const dl_callable *c, const dl_value *args,
-                     dl_value *ret) {
-  const dl_sig *sig = c->sig;
+/* One libffi call: n arguments of the given types, result of type rt. */
+static void ffi_invoke(ffi_cif *cif, void *fn, const dl_type *rt, int n,
+                       const dl_type *types, const dl_value *args,
+                       dl_value *ret) {
   slot slots[DL_MAX_ARGS];
   void *ptrs[DL_MAX_ARGS];
-  for (int i = 0; i < sig->nargs; i++) {
-    to_slot(&sig->args[i], &args[i], &slots[i]);
+  for (int i = 0; i < n; i++) {
+    to_slot(&types[i], &args[i], &slots[i]);
     ptrs[i] = &slots[i];
   }
   /* Integer results narrower than ffi_arg come back widened to ffi_arg. */
@@ -235,8 +234,8 @@ static void ffi_path(const dl_callable *c, const dl_value *args,
     void *p;
   } r;
   memset(&r, 0, sizeof r);
-  ffi_call((ffi_cif *)&c->cif, FFI_FN(c->fn), &r, ptrs);
-  switch (sig->ret.kind) {
+  ffi_call(cif, FFI_FN(fn), &r, ptrs);
+  switch (rt->kind) {
     case DL_FLOAT: ret->f = r.f; return;
     case DL_DOUBLE: ret->d = r.d; return;
     case DL_STRING:
@@ -244,11 +243,40 @@ static void ffi_path(const dl_callable *c, const dl_value *args,
     case DL_VOID: ret->u = 0; return;
     default: break;
   }
-  uint64_t raw = sig->ret.size < sizeof(ffi_arg)
-                     ? (sig->ret.kind == DL_SINT ? (uint64_t)(int64_t)r.s
-                                                 : (uint64_t)r.a)
+  uint64_t raw = rt->size < sizeof(ffi_arg)
+                     ? (rt->kind == DL_SINT ? (uint64_t)(int64_t)r.s
+                                            : (uint64_t)r.a)
                      : r.u;
-  dl_narrow(&sig->ret, raw, ret);
+  dl_narrow(rt, raw, ret);
+}
+
+static void ffi_path(const dl_callable *c, const dl_value *args,
+                     dl_value *ret) {
+  const dl_sig *sig = c->sig;
+  ffi_invoke((ffi_cif *)&c->cif, c->fn, &sig->ret, sig->nargs, sig->args,
+             args, ret);
+}
+
+int dl_call_variadic(const dl_callable *c, int n, const dl_type *types,
+                     const dl_value *args, dl_value *ret, char *errbuf,
+                     size_t errsize) {
+  const dl_sig *sig = c->sig;
+  if (n > DL_MAX_ARGS) {
+    snprintf(errbuf, errsize, "too many arguments to '%s' (at most %d)",
+             sig->name, DL_MAX_ARGS);
+    return -1;
+  }
+  ffi_type *atypes[DL_MAX_ARGS];
+  for (int i = 0; i < n; i++) atypes[i] = ffi_of(&types[i]);
+  ffi_cif cif;
+  if (ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, (unsigned)sig->nargs,
+                       (unsigned)n, ffi_of(&sig->ret), atypes) != FFI_OK) {
+    snprintf(errbuf, errsize, "libffi cannot prepare this call to '%s'",
+             sig->name);
+    return -1;
+  }
+  ffi_invoke(&cif, c->fn, &sig->ret, n, types, args, ret);
+  return 0;
 }
 
 void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret) {

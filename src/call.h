@@ -44,6 +44,14 @@ typedef struct dl_callable {
 int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
                     int force_ffi, char *errbuf, size_t errsize);
 
+/* Calls a variadic function with n arguments: the declared ones, then the
+ * extra ones with the types the caller chose (already promoted as C's
+ * default argument promotions want: int64, double, pointers). 0, or -1
+ * with a message. */
+int dl_call_variadic(const dl_callable *c, int n, const dl_type *types,
+                     const dl_value *args, dl_value *ret, char *errbuf,
+                     size_t errsize);
+
 /* Calls with args[0..nargs); stores the result (truncated to its declared
  * type and extended back to 64 bits for integers) in *ret. */
 void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret);

@@ -270,6 +270,71 @@ static int call_ffi(lua_State *L) {
   return push_result(L, f, &r);
 }
 
+/* The C type a variadic argument travels as, from its Lua value: C's
+ * default argument promotions (integers as long long, numbers as double,
+ * booleans as int), strings as const char *, nil and userdata as pointers. */
+static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
+                          dl_value *v) {
+  memset(t, 0, sizeof *t);
+  switch (lua_type(L, i)) {
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, i)) {
+        t->kind = DL_SINT, t->size = 8;
+        v->i = (int64_t)lua_tointeger(L, i);
+      } else {
+        t->kind = DL_DOUBLE, t->size = 8;
+        v->d = (double)lua_tonumber(L, i);
+      }
+      return;
+    case LUA_TSTRING:
+      t->kind = DL_STRING, t->size = sizeof(void *);
+      v->s = lua_tostring(L, i);
+      return;
+    case LUA_TBOOLEAN:
+      t->kind = DL_SINT, t->size = 4;
+      v->i = lua_toboolean(L, i);
+      return;
+    case LUA_TNIL:
+    case LUA_TLIGHTUSERDATA:
+    case LUA_TUSERDATA:
+      t->kind = DL_PTR, t->size = sizeof(void *);
+      v->p = lua_touserdata(L, i);
+      return;
+    default:
+      type_error(L, i, &f->sig, "number, string, boolean, pointer or nil");
+  }
+}
+
+/* A variadic function: the declared arguments are checked as usual, the
+ * extra ones typed from their values; the call is prepared per call. */
+static int call_variadic(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n < f->nargs)
+    return luaL_error(L, "wrong number of arguments to '%s' (at least %d "
+                         "expected, got %d)",
+                      f->sig.name, f->nargs, n);
+  if (n > DL_MAX_ARGS)
+    return luaL_error(L, "too many arguments to '%s' (at most %d)",
+                      f->sig.name, DL_MAX_ARGS);
+  dl_type types[DL_MAX_ARGS];
+  dl_value args[DL_MAX_ARGS];
+  for (int i = 0; i < n; i++) {
+    if (i < f->nargs) {
+      types[i] = f->sig.args[i];
+      conv_arg(L, i + 1, f, &args[i]);
+    } else {
+      variadic_type(L, i + 1, f, &types[i], &args[i]);
+    }
+  }
+  dl_value r;
+  char msg[200];
+  if (dl_call_variadic(&f->call, n, types, args, &r, msg, sizeof msg) != 0)
+    return luaL_error(L, "dynlib: %s", msg);
+  return push_result(L, f, &r);
+}
+
 /* ---- making functions -------------------------------------------------- */
 
 /* The parsed signature for (name, proto), from this state's cache (weak
@@ -366,6 +431,7 @@ static int lib_func(lua_State *L) {
 
 /* The cheapest correct entry for a function's shape. */
 static lua_CFunction pick_entry(const ldl_fn *f) {
+  if (f->sig.variadic) return call_variadic;
   if (f->call.path == DL_PATH_FFI) return call_ffi;
   if (f->call.path == DL_PATH_INT && !f->call.ret_fp)
     return f->nargs == 0 && f->ret_kind == DL_VOID ? call_void0 : call_ints;
