@@ -79,7 +79,8 @@ describe("prototype parsing", function()
     end
     assert.matches("struct point passed by value is not supported", msg("int f(struct point p)"))
     assert.matches("arrays are not supported", msg("int f(int a[4])"))
-    assert.matches("function types are not supported", msg("int f(int (*cb)(int))"))
+    assert.matches("function types are not supported", msg("int f(int (cb)(int))"))
+    assert.equal("pointer", sig("int f(int (*cb)(int, void *))").args[1].kind) -- a function pointer
     assert.matches("long double is not supported", msg("long double f(void)"))
     assert.matches("unknown type 'uLong'", msg("uLong f(uLong)"))
     assert.matches("a parameter cannot be void", msg("int f(void, int)"))

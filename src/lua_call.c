@@ -63,6 +63,16 @@ static void not_integer(lua_State *L, int i, const dl_sig *sig) {
 
 /* ---- the call ---------------------------------------------------------- */
 
+/* A callback that failed during the C call has its error raised here, once
+ * the C frames are gone: one relaxed load after each call. */
+#define CB_MARK() ((void)0)
+#define CB_CHECK(L)                                                        \
+  do {                                                                     \
+    if (__builtin_expect(                                                  \
+            __atomic_load_n(&ldl_callback_errors, __ATOMIC_RELAXED) != 0, 0)) \
+      ldl_raise_callback_error(L);                                         \
+  } while (0)
+
 static int closed_error(lua_State *L, const ldl_fn *f) {
   return luaL_error(L, "dynlib: closed: %s: '%s' called after its library "
                        "handle was closed",
@@ -77,7 +87,18 @@ static int count_error(lua_State *L, const ldl_fn *f, int n) {
 /* An integer-class argument (integer, bool, string, pointer) as the value
  * of its register. Strings follow lauxlib (numbers convert); nil is NULL.
  * Only errors read the full signature (for names). */
-static inline uint64_t conv_intclass(lua_State *L, int i, const ldl_fn *f) {
+/* A full userdata as a pointer argument: a callback passes as its code,
+ * anything else as its block. Out of line: rare, and it keeps the hot
+ * converter small enough to inline. */
+static __attribute__((noinline)) void *userdata_pointer(lua_State *L, int i,
+                                                        void *block) {
+  int is_cb;
+  void *code = ldl_callback_code(L, i, &is_cb);
+  return is_cb ? code : block;
+}
+
+static inline __attribute__((always_inline)) uint64_t
+conv_intclass(lua_State *L, int i, const ldl_fn *f) {
   int a = i - 1;
   switch (f->kind[a]) {
     case DL_SINT:
@@ -98,8 +119,12 @@ static inline uint64_t conv_intclass(lua_State *L, int i, const ldl_fn *f) {
       return (uint64_t)lua_toboolean(L, i);
     default: { /* DL_PTR */
       void *p = lua_touserdata(L, i);
-      if (p == NULL && !lua_isnil(L, i) && !lua_islightuserdata(L, i))
-        type_error(L, i, &f->sig, "pointer (light userdata)");
+      if (p == NULL) {
+        if (!lua_isnil(L, i) && !lua_islightuserdata(L, i))
+          type_error(L, i, &f->sig, "pointer (light userdata)");
+      } else if (!lua_islightuserdata(L, i)) {
+        p = userdata_pointer(L, i, p);
+      }
       return (uint64_t)(uintptr_t)p;
     }
   }
@@ -205,7 +230,10 @@ static int call_ints(lua_State *L) {
   if (n != f->nargs) return count_error(L, f, n);
   uint64_t ir[6];
   for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
-  return push_raw(L, f, dl_call_ints(&f->call, ir));
+  CB_MARK();
+  uint64_t raw = dl_call_ints(&f->call, ir);
+  CB_CHECK(L);
+  return push_raw(L, f, raw);
 }
 
 /* void f(void): nothing to convert, nothing to return. */
@@ -213,7 +241,9 @@ static int call_void0(lua_State *L) {
   const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
   if (!f->lib->open) return closed_error(L, f);
   if (lua_gettop(L) != 0) return count_error(L, f, lua_gettop(L));
+  CB_MARK();
   ((void (*)(void))(uintptr_t)f->call.fn)();
+  CB_CHECK(L);
   return 0;
 }
 
@@ -229,7 +259,10 @@ static int call_doubles(lua_State *L) {
     fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
     if (!ok) type_error(L, i + 1, &f->sig, "number");
   }
-  lua_pushnumber(L, (lua_Number)dl_call_doubles(&f->call, fr));
+  CB_MARK();
+  double d = dl_call_doubles(&f->call, fr);
+  CB_CHECK(L);
+  lua_pushnumber(L, (lua_Number)d);
   return 1;
 }
 
@@ -253,7 +286,9 @@ static int call_fast(lua_State *L) {
     }
   }
   dl_value r;
+  CB_MARK();
   dl_call_regs(&f->call, ir, fr, &r);
+  CB_CHECK(L);
   return push_result(L, f, &r);
 }
 
@@ -266,7 +301,9 @@ static int call_ffi(lua_State *L) {
   dl_value args[DL_MAX_ARGS];
   for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
   dl_value r;
+  CB_MARK();
   dl_call(&f->call, args, &r);
+  CB_CHECK(L);
   return push_result(L, f, &r);
 }
 
@@ -330,8 +367,10 @@ static int call_variadic(lua_State *L) {
   }
   dl_value r;
   char msg[200];
+  CB_MARK();
   if (dl_call_variadic(&f->call, n, types, args, &r, msg, sizeof msg) != 0)
     return luaL_error(L, "dynlib: %s", msg);
+  CB_CHECK(L);
   return push_result(L, f, &r);
 }
 

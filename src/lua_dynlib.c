@@ -488,5 +488,6 @@ __attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
   ldl_open_call(L);
   ldl_open_meta(L);
   ldl_open_elf(L);
+  ldl_open_callback(L);
   return 1;
 }

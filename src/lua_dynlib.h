@@ -37,5 +37,14 @@ void ldl_add_lib_methods(lua_State *L, const luaL_Reg *methods);
 void ldl_open_call(lua_State *L); /* lua_call.c: func, callback, null */
 void ldl_open_elf(lua_State *L);  /* lua_elf.c: inspect, section */
 void ldl_open_meta(lua_State *L); /* lua_meta.c: metadata, plugin support */
+void ldl_open_callback(lua_State *L); /* lua_callback.c: dynlib.callback */
+
+/* Callbacks (lua_callback.c). A callback's Lua error is raised when the
+ * outer dynlib call returns: calls compare ldl_callback_errors before and
+ * after and call ldl_raise_callback_error when it moved. */
+extern unsigned ldl_callback_errors __attribute__((visibility("hidden")));
+void ldl_raise_callback_error(lua_State *L);
+/* The code pointer of the callback at idx (*is_cb = 1), or NULL. */
+void *ldl_callback_code(lua_State *L, int idx, int *is_cb);
 
 #endif

@@ -8,8 +8,9 @@
  *
  * Specifiers are C's base-type keywords in any order and spelling
  * ("long unsigned int"), qualifiers (ignored), the <stdint.h>/<stddef.h>
- * typedef names, and `enum TAG` (an int). Structs by value, unions, arrays
- * and function types are refused with a clear message.
+ * typedef names, and `enum TAG` (an int). A function pointer parameter
+ * "(*cmp)(...)" is a pointer. Structs by value, unions, arrays and function
+ * types are refused with a clear message.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -257,21 +258,47 @@ static int parse_type(parser *ps, dl_type *t) {
   return 0;
 }
 
-/* An optional declarator name; refuses arrays and function pointers. */
-static int declarator(parser *ps, char *name, size_t size) {
-  skip_space(ps);
-  if (*ps->p == '(' && ps->p[1] != ')') {
-    const char *q = ps->p + 1;
-    while (isspace((unsigned char)*q)) q++;
-    if (*q == '*' || *q == '^')
-      return fail(ps, "%s", "function types are not supported (pass a pointer as void *)");
+/* Skips a parenthesised parameter list, nested parentheses included. */
+static int skip_group(parser *ps) {
+  int depth = 0;
+  for (; *ps->p; ps->p++) {
+    if (*ps->p == '(') depth++;
+    if (*ps->p == ')' && --depth == 0) {
+      ps->p++;
+      return 0;
+    }
   }
-  token t = peek_ident(ps);
-  if (t.len) {
-    if (t.len >= size) return fail(ps, "%s", "name too long");
-    memcpy(name, t.start, t.len);
-    name[t.len] = '\0';
-    ps->p += t.len;
+  return fail(ps, "%s", "unbalanced parentheses");
+}
+
+/* A function pointer declarator "(*name)(params)": the parameter becomes a
+ * pointer (a callback's code, dynlib.callback's ptr). */
+static int function_pointer(parser *ps, dl_type *t, char *name, size_t size) {
+  ps->p++; /* ( */
+  if (!accept(ps, "*")) return fail(ps, "%s", "function types are not supported (declare a pointer: (*name)(...))");
+  token n = peek_ident(ps);
+  if (n.len >= size) return fail(ps, "%s", "name too long");
+  memcpy(name, n.start, n.len);
+  name[n.len] = '\0';
+  ps->p += n.len;
+  if (!accept(ps, ")")) return fail(ps, "%s", "expected ')'");
+  skip_space(ps);
+  if (*ps->p != '(') return fail(ps, "%s", "expected '(' after a function pointer");
+  if (skip_group(ps) != 0) return -1;
+  set_type(t, DL_PTR, sizeof(void *), "function pointer");
+  return 0;
+}
+
+/* An optional declarator name; refuses arrays. */
+static int declarator(parser *ps, dl_type *t, char *name, size_t size) {
+  skip_space(ps);
+  if (*ps->p == '(' && t != NULL) return function_pointer(ps, t, name, size);
+  token n = peek_ident(ps);
+  if (n.len) {
+    if (n.len >= size) return fail(ps, "%s", "name too long");
+    memcpy(name, n.start, n.len);
+    name[n.len] = '\0';
+    ps->p += n.len;
   }
   if (accept(ps, "[")) return fail(ps, "%s", "arrays are not supported (pass a pointer)");
   return 0;
@@ -295,9 +322,9 @@ static int params(parser *ps, dl_sig *sig) {
     if (sig->nargs == DL_MAX_ARGS) return fail(ps, "more than %s parameters", "32");
     dl_type *a = &sig->args[sig->nargs];
     if (parse_type(ps, a) != 0) return -1;
-    if (a->kind == DL_VOID) return fail(ps, "%s", "a parameter cannot be void");
     char pname[DL_NAME_MAX];
-    if (declarator(ps, pname, sizeof pname) != 0) return -1;
+    if (declarator(ps, a, pname, sizeof pname) != 0) return -1;
+    if (a->kind == DL_VOID) return fail(ps, "%s", "a parameter cannot be void");
     sig->nargs++;
     if (accept(ps, ")")) return 0;
     if (!accept(ps, ",")) return fail(ps, "%s", "expected ',' or ')'");
@@ -309,7 +336,7 @@ int dl_sig_parse(const char *proto, const char *name, dl_sig *out,
   parser ps = {proto, proto, errbuf, errsize, 0};
   memset(out, 0, sizeof *out);
   if (parse_type(&ps, &out->ret) != 0) return -1;
-  if (declarator(&ps, out->name, sizeof out->name) != 0) return -1;
+  if (declarator(&ps, NULL, out->name, sizeof out->name) != 0) return -1;
   if (name != NULL) {
     if (out->name[0] != '\0')
       return fail(&ps, "%s", "the prototype names the function twice");
