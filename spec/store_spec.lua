@@ -235,6 +235,7 @@ describe("misuse raises", function()
     assert.has_error(function() dynlib.open({}) end)
     assert.has_error(function() dynlib.open(nil) end)
     assert.has_error(function() dynlib.open() end)
+    assert.has_error(function() dynlib.open("") end, "bad argument #1 to 'open' (empty library name)")
   end)
 
   it("for names and symbols holding a NUL byte", function()

@@ -26,6 +26,13 @@ const char *ldl_checkcstr(lua_State *L, int idx) {
   return s;
 }
 
+/* A library name: a C string that is not empty. */
+static const char *check_name(lua_State *L, int idx) {
+  const char *s = ldl_checkcstr(L, idx);
+  if (s[0] == '\0') luaL_argerror(L, idx, "empty library name");
+  return s;
+}
+
 ldl_lib *ldl_checklib(lua_State *L, int idx) {
   return (ldl_lib *)luaL_checkudata(L, idx, LDL_LIB_MT);
 }
@@ -218,7 +225,7 @@ static void close_handle(lua_State *L, ldl_lib *lib, int free_it) {
 /* ---- library handles --------------------------------------------------- */
 
 static int lib_open(lua_State *L) {
-  const char *name = ldl_checkcstr(L, 1);
+  const char *name = check_name(L, 1);
   dynlib_options opt = {0, NULL, NULL};
   char vbuf[64];
   const char *trusted[MAX_TRUSTED + 1];
@@ -332,7 +339,7 @@ static void push_strv(lua_State *L, dynlib_strv v) {
 }
 
 static int l_candidates(lua_State *L) {
-  const char *name = ldl_checkcstr(L, 1);
+  const char *name = check_name(L, 1);
   char vbuf[64];
   const char *version =
       check_opts(L, 2) ? opt_version(L, 2, vbuf, sizeof vbuf) : NULL;
@@ -344,7 +351,7 @@ static int l_candidates(lua_State *L) {
 }
 
 static int l_find(lua_State *L) {
-  const char *name = ldl_checkcstr(L, 1);
+  const char *name = check_name(L, 1);
   char vbuf[64];
   const char *version =
       check_opts(L, 2) ? opt_version(L, 2, vbuf, sizeof vbuf) : NULL;
