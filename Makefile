@@ -58,7 +58,7 @@ BENCH_TARGETS :=
 DEMO_TARGETS :=
 
 .PHONY: all module core deps test test-asan test-c demo bench fuzz install \
-        install-lua lint clean fixtures test-run-asan test-tsan
+        install-lua lint clean fixtures test-run-asan test-tsan test-valgrind
 
 all: module core
 
@@ -123,6 +123,16 @@ test-run-asan:
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 DYNLIB_SANITIZER=address \
 	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
+
+# The suite under valgrind's memcheck (slow: minutes). The interpreter is
+# run by valgrind, not the busted script (DESIGN section 8).
+VALGRIND_SPECS ?= spec/store_spec.lua spec/call_spec.lua spec/calls_diff_spec.lua \
+  spec/callback_spec.lua spec/meta_spec.lua spec/inspect_spec.lua spec/check_spec.lua \
+  spec/plugin_spec.lua
+test-valgrind: deps
+	$(MAKE) module core fixtures
+	$(TEST_ENV) valgrind --error-exitcode=9 --suppressions=.ci/valgrind.supp \
+	  $(LUA) /usr/bin/busted $(BUSTED_FLAGS) $(VALGRIND_SPECS)
 
 # The store under ThreadSanitizer (threads opening, resolving, closing).
 TSAN_BUILD ?= build-tsan
