@@ -26,7 +26,7 @@
 #define MAX_INT_REGS 6 /* x86-64: rdi rsi rdx rcx r8 r9 (AArch64 has 8) */
 #define MAX_FP_REGS 8
 
-static ffi_type *ffi_of(const dl_type *t) {
+ffi_type *dl_ffi_type(const dl_type *t) {
   switch (t->kind) {
     case DL_VOID: return &ffi_type_void;
     case DL_BOOL: return &ffi_type_uint8;
@@ -61,13 +61,13 @@ int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
   c->sig = sig;
   c->fn = fn;
   c->ret_fp = is_fp(&sig->ret);
-  for (int i = 0; i < sig->nargs; i++) c->types[i] = ffi_of(&sig->args[i]);
+  for (int i = 0; i < sig->nargs; i++) c->types[i] = dl_ffi_type(&sig->args[i]);
   /* A variadic function's cif depends on each call's extra arguments: it
    * is prepared per call (dl_call_variadic). */
   c->path = DL_PATH_FFI;
   if (sig->variadic) return 0;
   if (ffi_prep_cif(&c->cif, FFI_DEFAULT_ABI, (unsigned)sig->nargs,
-                   ffi_of(&sig->ret), c->types) != FFI_OK) {
+                   dl_ffi_type(&sig->ret), c->types) != FFI_OK) {
     snprintf(errbuf, errsize, "libffi cannot prepare a call to '%s'",
              sig->name);
     return -1;
@@ -267,10 +267,10 @@ int dl_call_variadic(const dl_callable *c, int n, const dl_type *types,
     return -1;
   }
   ffi_type *atypes[DL_MAX_ARGS];
-  for (int i = 0; i < n; i++) atypes[i] = ffi_of(&types[i]);
+  for (int i = 0; i < n; i++) atypes[i] = dl_ffi_type(&types[i]);
   ffi_cif cif;
   if (ffi_prep_cif_var(&cif, FFI_DEFAULT_ABI, (unsigned)sig->nargs,
-                       (unsigned)n, ffi_of(&sig->ret), atypes) != FFI_OK) {
+                       (unsigned)n, dl_ffi_type(&sig->ret), atypes) != FFI_OK) {
     snprintf(errbuf, errsize, "libffi cannot prepare this call to '%s'",
              sig->name);
     return -1;

@@ -63,6 +63,9 @@ void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret);
 void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
                   dl_value *ret);
 
+/* The libffi type of a dynlib type. */
+ffi_type *dl_ffi_type(const dl_type *t);
+
 /* A float's bits in the low half of a vector register image. */
 double dl_float_reg(float f);
 

@@ -194,18 +194,32 @@ static int collect_dynamic(const dl_elf *e, const dl_elf_phdr *dyn, dyn_info *d,
   return 0;
 }
 
-static int read_dynamic(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
-  dl_elf_phdr dyn;
-  int found = 0;
-  for (unsigned i = 0; i < e->phnum && !found; i++) {
-    if (dl_elf_phdr_get(e, i, &dyn, err) != 0) return -1;
-    if (dyn.type == PT_INTERP && in->interp == NULL &&
-        dl_elf_in_file(e, dyn.offset, dyn.filesz) && dyn.filesz > 0) {
-      if (dup_string(e, dyn.offset, dyn.filesz, 0, &in->interp, err) != 0) return -1;
-    }
-    found = dyn.type == PT_DYNAMIC;
+/* The PT_DYNAMIC segment, if it has bytes in the file: 1, 0 none, -1. */
+static int find_dynamic(const dl_elf *e, dl_elf_phdr *dyn, dynlib_error *err) {
+  for (unsigned i = 0; i < e->phnum; i++) {
+    if (dl_elf_phdr_get(e, i, dyn, err) != 0) return -1;
+    if (dyn->type == PT_DYNAMIC) return dyn->filesz > 0;
   }
-  if (!found || dyn.filesz == 0) return 0; /* static, object or debug file */
+  return 0;
+}
+
+/* PT_INTERP: the program interpreter an executable (or libc) names. */
+static int read_interp(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
+  for (unsigned i = 0; i < e->phnum; i++) {
+    dl_elf_phdr ph;
+    if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
+    if (ph.type == PT_INTERP && ph.filesz > 0 &&
+        dl_elf_in_file(e, ph.offset, ph.filesz))
+      return dup_string(e, ph.offset, ph.filesz, 0, &in->interp, err);
+  }
+  return 0;
+}
+
+static int read_dynamic(const dl_elf *e, dl_inspection *in, dynlib_error *err) {
+  if (read_interp(e, in, err) != 0) return -1;
+  dl_elf_phdr dyn;
+  int found = find_dynamic(e, &dyn, err);
+  if (found <= 0) return found; /* static, object or debug file */
   dyn_info d;
   memset(&d, 0, sizeof d);
   int rc = collect_dynamic(e, &dyn, &d, err);
@@ -379,12 +393,8 @@ static int gnu_hash_count(const dl_elf *e, uint64_t off, uint64_t *count,
  * (DT_SYMTAB, DT_STRTAB, and DT_HASH or DT_GNU_HASH for their number). */
 static int find_symtabs_dynamic(const dl_elf *e, symtabs *t, dynlib_error *err) {
   dl_elf_phdr dyn;
-  int found = 0;
-  for (unsigned i = 0; i < e->phnum && !found; i++) {
-    if (dl_elf_phdr_get(e, i, &dyn, err) != 0) return -1;
-    found = dyn.type == PT_DYNAMIC && dyn.filesz > 0;
-  }
-  if (!found) return 0;
+  int found = find_dynamic(e, &dyn, err);
+  if (found <= 0) return found;
   dyn_info d;
   memset(&d, 0, sizeof d);
   int rc = collect_dynamic(e, &dyn, &d, err);

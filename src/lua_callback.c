@@ -45,25 +45,6 @@ typedef struct ldl_cb {
   unsigned rejected;     /* calls refused: from another thread */
 } ldl_cb;
 
-static ffi_type *ffi_of(const dl_type *t) {
-  switch (t->kind) {
-    case DL_VOID: return &ffi_type_void;
-    case DL_BOOL: return &ffi_type_uint8;
-    case DL_FLOAT: return &ffi_type_float;
-    case DL_DOUBLE: return &ffi_type_double;
-    case DL_STRING:
-    case DL_PTR: return &ffi_type_pointer;
-    default: break;
-  }
-  int s = t->kind == DL_SINT;
-  switch (t->size) {
-    case 1: return s ? &ffi_type_sint8 : &ffi_type_uint8;
-    case 2: return s ? &ffi_type_sint16 : &ffi_type_uint16;
-    case 4: return s ? &ffi_type_sint32 : &ffi_type_uint32;
-    default: return s ? &ffi_type_sint64 : &ffi_type_uint64;
-  }
-}
-
 /* ---- C -> Lua ---------------------------------------------------------- */
 
 static void push_arg(lua_State *L, const dl_type *t, void *p) {
@@ -233,9 +214,9 @@ static int l_callback(lua_State *L) {
     return luaL_error(L, "dynlib: %s", err);
   if (cb->sig.variadic)
     return luaL_error(L, "dynlib: a callback cannot be variadic");
-  for (int i = 0; i < cb->sig.nargs; i++) cb->types[i] = ffi_of(&cb->sig.args[i]);
+  for (int i = 0; i < cb->sig.nargs; i++) cb->types[i] = dl_ffi_type(&cb->sig.args[i]);
   if (ffi_prep_cif(&cb->cif, FFI_DEFAULT_ABI, (unsigned)cb->sig.nargs,
-                   ffi_of(&cb->sig.ret), cb->types) != FFI_OK)
+                   dl_ffi_type(&cb->sig.ret), cb->types) != FFI_OK)
     return luaL_error(L, "dynlib: libffi cannot prepare callback '%s'", proto);
   cb->closure = ffi_closure_alloc(sizeof(ffi_closure), &cb->code);
   if (cb->closure == NULL) return luaL_error(L, "dynlib: out of memory");
@@ -248,12 +229,7 @@ static int l_callback(lua_State *L) {
   cb->L = L;
   cb->owner = pthread_self();
   /* Anchored: C may hold the code pointer for as long as it likes. */
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY);
-  }
+  ldl_registry_table(L, &ANCHOR_KEY);
   lua_pushlightuserdata(L, cb);
   lua_pushvalue(L, 2);
   lua_rawset(L, -3); /* anchor[cb] = fn: the function, by the callback's address */

@@ -33,6 +33,14 @@ static const char *check_name(lua_State *L, int idx) {
   return s;
 }
 
+void ldl_registry_table(lua_State *L, const void *key) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
 ldl_lib *ldl_checklib(lua_State *L, int idx) {
   return (ldl_lib *)luaL_checkudata(L, idx, LDL_LIB_MT);
 }
@@ -138,12 +146,7 @@ static int check_opts(lua_State *L, int idx) {
 static const char HOOKS_KEY = 'h';
 
 static void push_hooks(lua_State *L, const char *event) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOOKS_KEY) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &HOOKS_KEY);
-  }
+  ldl_registry_table(L, &HOOKS_KEY);
   if (lua_getfield(L, -1, event) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);

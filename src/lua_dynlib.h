@@ -29,6 +29,10 @@ int ldl_fail(lua_State *L, const dynlib_error *err);
  * could load or resolve something else): raises on misuse. */
 const char *ldl_checkcstr(lua_State *L, int idx);
 
+/* Pushes the registry table stored under the light key `key`, making it
+ * (empty) on first use. */
+void ldl_registry_table(lua_State *L, const void *key);
+
 /* Adds methods to library handles (lib:func, ...). */
 void ldl_add_lib_methods(lua_State *L, const luaL_Reg *methods);
 

@@ -144,12 +144,7 @@ static int l_plugin_open(lua_State *L) {
   ldl_lib *lib = ldl_checklib(L, 1);
   if (!lib->open) return luaL_error(L, "dynlib: plugin_open on a closed handle");
   const char *path = dynlib_path(lib->h);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &PINNED_KEY) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &PINNED_KEY);
-  }
+  ldl_registry_table(L, &PINNED_KEY);
   if (lua_getfield(L, -1, path) != LUA_TNIL) {
     lua_pushboolean(L, 0);
     return 1;
