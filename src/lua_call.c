@@ -87,11 +87,13 @@ static int count_error(lua_State *L, const ldl_fn *f, int n) {
 /* An integer-class argument (integer, bool, string, pointer) as the value
  * of its register. Strings follow lauxlib (numbers convert); nil is NULL.
  * Only errors read the full signature (for names). */
-/* A full userdata as a pointer argument: a callback passes as its code,
- * anything else as its block. Out of line: rare, and it keeps the hot
- * converter small enough to inline. */
+/* A full userdata as a pointer argument: a buffer passes as its data, a
+ * callback as its code, anything else as its block. Out of line: rare, and
+ * it keeps the hot converter small enough to inline. */
 static __attribute__((noinline)) void *userdata_pointer(lua_State *L, int i,
                                                         void *block) {
+  void *data = ldl_buffer_data(L, i);
+  if (data) return data;
   int is_cb;
   void *code = ldl_callback_code(L, i, &is_cb);
   return is_cb ? code : block;

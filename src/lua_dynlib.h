@@ -42,6 +42,10 @@ void ldl_open_call(lua_State *L); /* lua_call.c: func, callback, null */
 void ldl_open_elf(lua_State *L);  /* lua_elf.c: inspect, section */
 void ldl_open_meta(lua_State *L); /* lua_meta.c: metadata, plugin support */
 void ldl_open_callback(lua_State *L); /* lua_callback.c: dynlib.callback */
+void ldl_open_buffer(lua_State *L);   /* lua_buffer.c: dynlib.buffer */
+
+/* The data of the buffer at idx, or NULL when idx is not a buffer. */
+void *ldl_buffer_data(lua_State *L, int idx);
 
 /* Callbacks (lua_callback.c). A callback's Lua error is raised when the
  * outer dynlib call returns: calls compare ldl_callback_errors before and
