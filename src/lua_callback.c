@@ -257,6 +257,16 @@ static int cb_free(lua_State *L) {
   return 0;
 }
 
+/* Runs only once the callback is unreachable: after free(), or when the
+ * Lua state closes (its anchor goes with it). */
+static int cb_gc(lua_State *L) {
+  ldl_cb *cb = check_cb(L);
+  if (cb->closure) ffi_closure_free(cb->closure);
+  cb->closure = NULL;
+  cb->code = NULL;
+  return 0;
+}
+
 static int cb_index(lua_State *L) {
   ldl_cb *cb = check_cb(L);
   const char *key = luaL_checkstring(L, 2);
@@ -297,6 +307,8 @@ void ldl_open_callback(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, cb_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, cb_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   lua_pushcfunction(L, l_callback);
   lua_setfield(L, -2, "callback");
