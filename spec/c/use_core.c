@@ -7,8 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The load hook: told of every real load and unload. */
+static void hook(const char *event, const char *path, void *ud) {
+  (void)ud;
+  if (strstr(path, "libm.so")) printf("hook: %s libm\n", event);
+}
+
 int main(void) {
   dynlib_error err;
+  dynlib_set_hook(hook, NULL);
   dynlib_handle *m = dynlib_open("m", NULL, &err);
   if (m == NULL) {
     fprintf(stderr, "open: %s (%s)\n", err.msg, dynlib_code_name(err.code));
@@ -22,6 +29,8 @@ int main(void) {
   double (*cosine)(double);
   memcpy(&cosine, &sym, sizeof cosine);
   printf("cos(0) = %.1f from %s\n", cosine(0.0), dynlib_path(m));
+  dynlib_handle *again = dynlib_open("m", NULL, &err); /* no second load */
+  dynlib_free(again);
   dynlib_free(m);
   dynlib_handle *none = dynlib_open("dynlib_no_such_library", NULL, &err);
   printf("missing: %s %s\n", none ? "opened?" : "refused",
