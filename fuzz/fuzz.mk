@@ -1,13 +1,13 @@
 # libFuzzer targets over the parsers (clang, Debian's libclang-rt-14-dev).
 #   make fuzz [FUZZ_SECONDS=60]   each target for FUZZ_SECONDS
-#   make fuzz-short               each target for 10 s (CI: 30 s in all)
+#   make fuzz-short               each target for 8 s (CI: about 30 s in all)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := elf meta names
+FUZZ_TARGETS := elf meta names sig
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all
 FUZZ_SRC := src/elf.c src/check.c src/inspect.c src/meta.c src/file.c src/error.c \
-            src/ldcache.c src/ldscript.c
+            src/ldcache.c src/ldscript.c src/sig.c
 
 .PHONY: fuzz fuzz-short fuzz-build
 
@@ -24,6 +24,9 @@ $(FUZZ_DIR)/seeds: fixtures
 	  cp /usr/lib/x86_64-linux-gnu/$$l $@/ 2>/dev/null || true; done
 	cp /usr/lib/x86_64-linux-gnu/libm.so $@/ldscript-libm 2>/dev/null || true
 	cp /etc/ld.so.cache $@/ld.so.cache 2>/dev/null || true
+	printf '%s' 'int add(int a, int b)' > $@/proto-add
+	printf '%s' 'void qsort(void *, size_t, size_t, int (*cmp)(const void *, const void *))' > $@/proto-qsort
+	printf '%s' 'const char *f(long unsigned int, struct s *, ...)' > $@/proto-var
 
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
@@ -35,4 +38,4 @@ fuzz: fuzz-build $(FUZZ_DIR)/seeds
 	done
 
 fuzz-short:
-	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) fuzz FUZZ_SECONDS=8
