@@ -56,6 +56,22 @@ describe("dynlib.callback", function()
     assert.has_error(function() apply(big, 1, 2) end)
   end)
 
+  it("runs on the coroutine making the outer call", function()
+    local ran_on
+    local f = dynlib.callback("int(int, int)", function(a, b)
+      ran_on = coroutine.running()
+      return a * b
+    end)
+    local co = coroutine.create(function() return apply(f, 6, 7) end)
+    local ok, r = coroutine.resume(co)
+    assert.is_true(ok, r)
+    assert.equal(42, r)
+    assert.equal(co, ran_on)
+    assert.equal(12, apply(f, 3, 4)) -- and on the main thread from there
+    assert.is_true(select(2, coroutine.running()))
+    assert.are_not.equal(co, ran_on)
+  end)
+
   it("refuses calls from another thread without touching Lua", function()
     local ran = false
     local f = dynlib.callback("int(void)", function() ran = true return 7 end)

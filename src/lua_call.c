@@ -65,7 +65,14 @@ static void not_integer(lua_State *L, int i, const dl_sig *sig) {
 
 /* A callback that failed during the C call has its error raised here, once
  * the C frames are gone: one relaxed load after each call. */
-#define CB_MARK() ((void)0)
+
+/* Entries whose arguments include pointers tell callbacks which coroutine
+ * makes the call (a thread-local, set only around the C call, which never
+ * unwinds). */
+#define STATE_ENTER(L)                     \
+  lua_State *prev_state_ = ldl_current_L; \
+  ldl_current_L = (L)
+#define STATE_LEAVE() (ldl_current_L = prev_state_)
 #define CB_CHECK(L)                                                        \
   do {                                                                     \
     if (__builtin_expect(                                                  \
@@ -232,8 +239,23 @@ static int call_ints(lua_State *L) {
   if (n != f->nargs) return count_error(L, f, n);
   uint64_t ir[6];
   for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
-  CB_MARK();
   uint64_t raw = dl_call_ints(&f->call, ir);
+  CB_CHECK(L);
+  return push_raw(L, f, raw);
+}
+
+/* call_ints for signatures with pointer arguments: callbacks passed in
+ * run on this coroutine. */
+static int call_ints_state(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != f->nargs) return count_error(L, f, n);
+  uint64_t ir[6];
+  for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
+  STATE_ENTER(L);
+  uint64_t raw = dl_call_ints(&f->call, ir);
+  STATE_LEAVE();
   CB_CHECK(L);
   return push_raw(L, f, raw);
 }
@@ -243,7 +265,6 @@ static int call_void0(lua_State *L) {
   const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
   if (!f->lib->open) return closed_error(L, f);
   if (lua_gettop(L) != 0) return count_error(L, f, lua_gettop(L));
-  CB_MARK();
   ((void (*)(void))(uintptr_t)f->call.fn)();
   CB_CHECK(L);
   return 0;
@@ -261,7 +282,6 @@ static int call_doubles(lua_State *L) {
     fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
     if (!ok) type_error(L, i + 1, &f->sig, "number");
   }
-  CB_MARK();
   double d = dl_call_doubles(&f->call, fr);
   CB_CHECK(L);
   lua_pushnumber(L, (lua_Number)d);
@@ -288,8 +308,9 @@ static int call_fast(lua_State *L) {
     }
   }
   dl_value r;
-  CB_MARK();
+  STATE_ENTER(L);
   dl_call_regs(&f->call, ir, fr, &r);
+  STATE_LEAVE();
   CB_CHECK(L);
   return push_result(L, f, &r);
 }
@@ -303,8 +324,9 @@ static int call_ffi(lua_State *L) {
   dl_value args[DL_MAX_ARGS];
   for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
   dl_value r;
-  CB_MARK();
+  STATE_ENTER(L);
   dl_call(&f->call, args, &r);
+  STATE_LEAVE();
   CB_CHECK(L);
   return push_result(L, f, &r);
 }
@@ -369,9 +391,10 @@ static int call_variadic(lua_State *L) {
   }
   dl_value r;
   char msg[200];
-  CB_MARK();
-  if (dl_call_variadic(&f->call, n, types, args, &r, msg, sizeof msg) != 0)
-    return luaL_error(L, "dynlib: %s", msg);
+  STATE_ENTER(L);
+  int rc = dl_call_variadic(&f->call, n, types, args, &r, msg, sizeof msg);
+  STATE_LEAVE();
+  if (rc != 0) return luaL_error(L, "dynlib: %s", msg);
   CB_CHECK(L);
   return push_result(L, f, &r);
 }
@@ -474,8 +497,12 @@ static int lib_func(lua_State *L) {
 static lua_CFunction pick_entry(const ldl_fn *f) {
   if (f->sig.variadic) return call_variadic;
   if (f->call.path == DL_PATH_FFI) return call_ffi;
-  if (f->call.path == DL_PATH_INT && !f->call.ret_fp)
-    return f->nargs == 0 && f->ret_kind == DL_VOID ? call_void0 : call_ints;
+  if (f->call.path == DL_PATH_INT && !f->call.ret_fp) {
+    if (f->nargs == 0 && f->ret_kind == DL_VOID) return call_void0;
+    for (int i = 0; i < f->nargs; i++)
+      if (f->kind[i] == DL_PTR) return call_ints_state;
+    return call_ints;
+  }
   int all_double = f->ret_kind == DL_DOUBLE && f->nargs <= 4;
   for (int i = 0; i < f->nargs; i++) all_double &= f->kind[i] == DL_DOUBLE;
   return all_double ? call_doubles : call_fast;

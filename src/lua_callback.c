@@ -4,9 +4,11 @@
  * comparator, an event handler).
  *
  * Rules (DESIGN section 6):
- * - A callback runs on the Lua state that created it, and only on the OS
- *   thread that created it: a call from another thread returns a zero value
- *   without touching Lua.
+ * - A callback runs on the Lua thread (coroutine) making the outer dynlib
+ *   call when that call passes pointers (how callbacks reach C), else on
+ *   the thread that created it; and only on the OS thread that created it:
+ *   a call from another OS thread returns a zero value without touching
+ *   Lua.
  * - A Lua error inside the callback is caught (it must never unwind through
  *   C frames): the callback returns a zero value, later invocations return
  *   zero at once, and the error is raised when the outer dynlib call
@@ -32,6 +34,8 @@ static const char ERROR_KEY = 'e';  /* registry: the pending error */
 /* Errors of failed callbacks not raised yet, over all Lua states: every
  * dynlib call looks at it after its C call (one load while it is zero). */
 unsigned ldl_callback_errors;
+
+__thread lua_State *ldl_current_L;
 
 typedef struct ldl_cb {
   void *code;            /* what C calls; NULL once freed */
@@ -158,7 +162,12 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *ud) {
     __atomic_add_fetch(&cb->rejected, 1, __ATOMIC_RELAXED);
     return;
   }
-  lua_State *L = cb->L;
+  /* The coroutine making the outer call, if it belongs to the callback's
+   * Lua state; else the thread that created the callback. */
+  lua_State *L = cb->L, *cur = ldl_current_L;
+  if (cur && cur != L &&
+      lua_topointer(cur, LUA_REGISTRYINDEX) == lua_topointer(L, LUA_REGISTRYINDEX))
+    L = cur;
   int top = lua_gettop(L);
   if (!lua_checkstack(L, cb->sig.nargs + 8)) return;
   lua_pushcfunction(L, run_lua);

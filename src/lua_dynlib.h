@@ -52,6 +52,11 @@ void *ldl_buffer_data(lua_State *L, int idx);
  * after and call ldl_raise_callback_error when it moved. */
 extern unsigned ldl_callback_errors __attribute__((visibility("hidden")));
 void ldl_raise_callback_error(lua_State *L);
+/* The Lua thread making the current dynlib call on this OS thread (set
+ * around the C call by entries whose arguments include pointers, which is
+ * how callbacks reach C): callbacks run on it. */
+extern __thread lua_State *ldl_current_L __attribute__((visibility("hidden")));
+
 /* The code pointer of the callback at idx (*is_cb = 1), or NULL. */
 void *ldl_callback_code(lua_State *L, int idx, int *is_cb);
 
