@@ -157,11 +157,12 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *ud) {
   (void)cif;
   ldl_cb *cb = ud;
   zero_result(&cb->sig.ret, ret);
-  if (cb->failed) return;
+  /* The thread first: nothing else of cb is touched from another one. */
   if (!pthread_equal(cb->owner, pthread_self())) {
     __atomic_add_fetch(&cb->rejected, 1, __ATOMIC_RELAXED);
     return;
   }
+  if (cb->failed) return;
   /* The coroutine making the outer call, if it belongs to the callback's
    * Lua state; else the thread that created the callback. */
   lua_State *L = cb->L, *cur = ldl_current_L;
