@@ -65,9 +65,11 @@ all: module core
 module: $(MODULE)
 core: $(CORELIB) $(COREA) $(BUILD)/dynlib.pc
 
+# -fno-plt: the binding calls the Lua API on every typed call; through the
+# GOT directly it skips one jump per call.
 $(BUILD)/obj/lua_%.o: src/lua_%.c src/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LUA_CFLAGS) $(JSON_CFLAGS) $(FFI_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -fno-plt $(LUA_CFLAGS) $(JSON_CFLAGS) $(FFI_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: src/%.c src/*.h
 	@mkdir -p $(dir $@)

@@ -340,6 +340,9 @@ int dl_sig_parse(const char *proto, const char *name, dl_sig *out,
   if (name != NULL) {
     if (out->name[0] != '\0')
       return fail(&ps, "%s", "the prototype names the function twice");
+    /* Never cut a name short: dlsym would resolve another symbol. */
+    if (strlen(name) >= sizeof out->name)
+      return fail(&ps, "%s", "function name too long (255 bytes at most)");
     snprintf(out->name, sizeof out->name, "%s", name);
   }
   if (!accept(&ps, "(")) return fail(&ps, "%s", "expected '('");

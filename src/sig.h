@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define DL_MAX_ARGS 32
-#define DL_NAME_MAX 64
+#define DL_NAME_MAX 256 /* C++ mangled names run long */
 
 typedef enum dl_kind {
   DL_VOID,
