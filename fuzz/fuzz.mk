@@ -7,7 +7,7 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all
 FUZZ_SRC := src/elf.c src/check.c src/inspect.c src/meta.c src/file.c src/error.c \
-            src/ldcache.c src/ldscript.c src/sig.c
+            src/ldcache.c src/ldscript.c src/names.c src/sig.c
 
 .PHONY: fuzz fuzz-short fuzz-build
 

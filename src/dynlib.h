@@ -81,8 +81,9 @@ DYNLIB_API int dynlib_is_library(const char *file);
 
 /* The directories searched for bare names, in order: the dynlib path (set
  * below, initially DYNLIB_PATH), then LD_LIBRARY_PATH (not in secure mode),
- * then the system's default directories. ld.so.cache is consulted after
- * these directories by dynlib_find. Free the result with free(). */
+ * then the system's default directories. dynlib_find consults ld.so.cache
+ * after the dynlib path and LD_LIBRARY_PATH, before the default
+ * directories. Free the result with free(). */
 DYNLIB_API dynlib_strv dynlib_search_dirs(void);
 
 /* Replace the dynlib path (a ':'-separated list; NULL resets to DYNLIB_PATH).

@@ -7,10 +7,12 @@
 
 #include <stddef.h>
 
-/* If path is a GNU ld script, stores the first library its GROUP or INPUT
- * command names (a path, or "libNAME.so" for -lNAME) and returns 1; returns
- * 0 for anything else (ELF files, other text, unreadable files). Reads at
- * most 64 KiB; never opens anything but a regular file. */
+/* If path is a GNU ld script, stores the library its GROUP or INPUT
+ * commands name and returns 1: the first shared library listed (a path, a
+ * file name, "libNAME.so" for -lNAME, FILE for -l:FILE), else the first
+ * item. Returns 0 for anything else (ELF files, binary data, text without
+ * GROUP/INPUT, unreadable or special files, files over 64 KiB). An ELF
+ * file costs one 4-byte read. */
 int dl_ldscript_target(const char *path, char *out, size_t outsize);
 
 /* The same over a buffer in memory (for tests and the fuzzer). */

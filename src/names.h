@@ -4,7 +4,13 @@
 #ifndef DYNLIB_NAMES_H
 #define DYNLIB_NAMES_H
 
-/* A version is NULL, or digits and single dots ("1", "1.2"), <= 32 chars. */
+/* The longest version string accepted ("1.2.3...": the binding's buffer). */
+#define DL_VERSION_MAX 63
+
+/* A version is NULL, or digits and single dots, neither first nor last
+ * ("1", "1.2"), at most DL_VERSION_MAX characters. The binding raises on
+ * anything else; dynlib_find answers DYNLIB_E_INVALID and
+ * dynlib_candidates NULL. */
 int dl_version_valid(const char *version);
 
 #endif
