@@ -146,6 +146,20 @@ static int specifier(parser *ps, spec *s) {
       ps->p += t.len;
       return 1;
     }
+  /* Any other name used through a pointer is an opaque type: FILE *,
+   * sqlite3 *, z_stream *. By value it stays an unknown type. */
+  const char *after = t.start + t.len;
+  while (isspace((unsigned char)*after)) after++;
+  if (*after == '*' && t.len < 40) {
+    char name[48];
+    snprintf(name, sizeof name, "%.*s", (int)t.len, t.start);
+    set_type(&s->type, DL_VOID, 0, name);
+    s->type.size = 0xfe; /* marks "opaque: pointers only" */
+    s->fixed = 1;
+    s->any = 1;
+    ps->p += t.len;
+    return 1;
+  }
   return 0;
 }
 
@@ -246,6 +260,7 @@ static int parse_type(parser *ps, dl_type *t) {
   }
   if (stars == 0) {
     if (t->size == 0xff) return fail(ps, "%s passed by value is not supported", t->name);
+    if (t->size == 0xfe) return fail(ps, "unknown type '%s'", t->name);
     return 0;
   }
   if (stars == 1 && s.consts && !s.fixed && s.chars && !s.sign && !s.unsign) {
