@@ -4,8 +4,8 @@ EX := examples/plugins
 EXB := $(BUILD)/examples
 EX_CFLAGS := -O2 -fPIC -shared -Wall -Wextra -Werror -Isrc
 DEMO_TARGETS += $(EX)/libphysics.so $(EX)/libaudio.so $(EX)/libfuture.so \
-                $(EX)/libhelper.so $(EX)/README.txt $(EXB)/libphysics-v1.so \
-                $(EXB)/libphysics-v2.so
+                $(EX)/libhelper.so $(EX)/libscoreboard.so $(EX)/README.txt \
+                $(EXB)/libphysics-v1.so $(EXB)/libphysics-v2.so
 
 $(EXB)/libphysics-v%.so: examples/src/physics.c src/dynlib_plugin.h
 	@mkdir -p $(dir $@)
@@ -14,6 +14,12 @@ $(EXB)/libphysics-v%.so: examples/src/physics.c src/dynlib_plugin.h
 $(EX)/libphysics.so: $(EXB)/libphysics-v1.so
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+# A Lua-facing plugin needs Lua's headers (not its library: the game's
+# interpreter provides the Lua API).
+$(EX)/libscoreboard.so: examples/src/scoreboard.c src/dynlib_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC_FIX) $(EX_CFLAGS) $(LUA_CFLAGS) -o $@ $<
 
 $(EX)/lib%.so: examples/src/%.c src/dynlib_plugin.h
 	@mkdir -p $(dir $@)

@@ -74,18 +74,29 @@ assert(physics, "no physics plugin")
 local audio = assert(dynlib.plugin(plugins_dir .. "/libaudio.so", {iid = "game.Audio/1"}))
 print(("Loaded %s %s: backend %s, %d channels"):format(audio.meta.name, audio.meta.version,
   audio:func("const char *audio_backend(void)")(), audio:func("int audio_channels(void)")()))
+-- A Lua-facing plugin: its dynlib_plugin_open returned a table of functions.
+local board = assert(dynlib.plugin(plugins_dir .. "/libscoreboard.so", {iid = "game.Lua/1"}))
+local scores = board.opened[1]
+print(("Loaded %s %s: a Lua module with %s"):format(board.meta.name, board.meta.version,
+  "score() and banner()"))
 print()
 
--- 4. Play: typed calls into the plugin.
+-- 4. Play: typed calls into the plugin, its instance passed back to it.
 local function play(p)
   local version = p:func("int physics_version(void)")()
+  local describe = p:func("const char *physics_describe(void *instance)")
   local fall = p:func("double physics_fall(double h0, double t)")
   local heights = {}
   for t = 0, 3 do heights[#heights + 1] = ("%.2f"):format(fall(40.0, t)) end
-  print(("physics v%d: a ball dropped from 40 m is at %s m after 0..3 s")
-    :format(version, table.concat(heights, ", ")))
+  print(("physics v%d (%s): a ball dropped from 40 m is at %s m after 0..3 s")
+    :format(version, describe(p.instance), table.concat(heights, ", ")))
+  scores.score(math.floor(fall(40.0, 2) * 100))
 end
 play(physics)
+-- The instance is made once per loaded library, whoever asks.
+local again = assert(dynlib.plugin(physics.path))
+print(("Asking again gives the same instance: %s"):format(tostring(again.instance == physics.instance)))
+again:close()
 
 -- 5. Hot reload: version 2 lands on disk; the game reloads it.
 copy(build .. "/examples/libphysics-v2.so", plugins_dir .. "/libphysics.so")
@@ -93,6 +104,7 @@ assert(physics:reload())
 print(("Reloaded physics: now %s (generation %d%s)"):format(physics.meta.version,
   physics.generation, physics.copy and ", from a private copy" or ""))
 play(physics)
+print(scores.banner("game over"))
 print()
 
 -- 6. What the store holds.

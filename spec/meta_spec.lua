@@ -90,6 +90,16 @@ describe("dynlib.metadata", function()
     H.rmdir(dir)
   end)
 
+  it("searches shared objects only: a core dump or an executable is not searched", function()
+    for _, t in ipairs({2, 4}) do -- ET_EXEC, ET_CORE
+      local path, dir = patched(function(d) return E.patch(no_notes_no_sections(d), "type", t) end)
+      local meta, msg, code = dynlib.metadata(path)
+      assert.is_nil(meta, msg)
+      assert.equal("no_metadata", code)
+      H.rmdir(dir)
+    end
+  end)
+
   it("finds a record straddling two search chunks, and one past a 100 MB hole", function()
     local d = no_notes_no_sections(E.read(MARKER))
     local j = json_at(d)
@@ -112,6 +122,21 @@ describe("dynlib.metadata", function()
     f:close()
     meta, info = dynlib.metadata(dir .. "/libsparse.so")
     assert.equal("marker", meta and meta.name, info)
+    H.rmdir(dir)
+  end)
+
+  it("never finds a record in dynlib's own module, even by searching it", function()
+    local module = assert(package.searchpath("dynlib.core", package.cpath))
+    local magic = string.pack("<I4", 0x64790001) .. "dynlib\0\0"
+    assert.is_nil(E.read(module):find(magic, 1, true))
+    -- Without its section table the reader falls back to the search.
+    local dir = H.tmpdir()
+    local path = dir .. "/core.so"
+    local d = E.read(module)
+    E.write(path, E.patch(E.patch(E.patch(d, "shoff", 0), "shnum", 0), "shstrndx", 0))
+    local meta, msg, code = dynlib.metadata(path)
+    assert.is_nil(meta, msg)
+    assert.equal("no_metadata", code)
     H.rmdir(dir)
   end)
 

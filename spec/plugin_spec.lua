@@ -1,86 +1,9 @@
--- dynlib.scan and dynlib.plugin: folders scanned by metadata, plugins
--- chosen, loaded, their instance made once, hot reload.
+-- dynlib.plugin: metadata checked before loading, the instance made once
+-- per loaded library, Lua-facing plugins opened once per state, hot reload.
 local dynlib = require("dynlib")
 local H = require("helper")
 
 local PFIX = H.fixture("plugin")
-
-local function names(list)
-  local t = {}
-  for i, e in ipairs(list) do t[i] = e.path:match("[^/]+$") end
-  return t
-end
-
-local function by_name(list)
-  local t = {}
-  for _, e in ipairs(list) do t[e.path:match("[^/]+$")] = e end
-  return t
-end
-
-describe("dynlib.scan", function()
-  local dir
-  setup(function()
-    dir = H.tmpdir()
-    H.copy(PFIX .. "/libmarker.so", dir .. "/libmarker.so")
-    H.copy(PFIX .. "/libcounter.so", dir .. "/libcounter.so")
-    H.copy(H.fixture("store/libbasic.so"), dir .. "/libplain.so")
-    H.write(dir .. "/readme.txt", "not a plugin\n")
-    H.sh("mkdir " .. H.quote(dir .. "/sub"))
-    H.copy(PFIX .. "/libreload-v1.so", dir .. "/sub/libreload.so")
-    H.sh("mkfifo " .. H.quote(dir .. "/pipe.so"))
-    H.sh("ln -s " .. H.quote(dir .. "/gone.so") .. " " .. H.quote(dir .. "/broken.so"))
-  end)
-  teardown(function() H.rmdir(dir) end)
-
-  it("lists plugins sorted by path and everything else with a reason, loading nothing", function()
-    local found, skipped = dynlib.scan(dir)
-    assert.same({"libcounter.so", "libmarker.so"}, names(found))
-    assert.equal("counter", found[1].meta.name)
-    local s = by_name(skipped)
-    assert.equal("no_metadata", s["libplain.so"].code)
-    assert.equal("not_a_library", s["readme.txt"].code)
-    assert.matches("not an ELF file", s["readme.txt"].reason, 1, true)
-    assert.equal("not_a_library", s["pipe.so"].code)
-    assert.matches("a FIFO", s["pipe.so"].reason, 1, true)
-    assert.equal("not_found", s["broken.so"].code)
-    assert.is_nil(s["libreload.so"]) -- sub-folders are not entered
-    assert.is_nil(H.read(dir .. "/libmarker.so.ran"))
-    for _, e in ipairs(dynlib.loaded()) do
-      assert.is_nil(e.path:find(dir, 1, true))
-    end
-  end)
-
-  it("enters sub-folders when asked", function()
-    local found = dynlib.scan(dir, {recursive = true})
-    assert.same({"libcounter.so", "libmarker.so", "libreload.so"}, names(found))
-  end)
-
-  it("filters by interface, interface prefix and predicate", function()
-    local found, skipped = dynlib.scan(dir, {iid = "test.Marker/1"})
-    assert.same({"libmarker.so"}, names(found))
-    assert.equal("filtered", by_name(skipped)["libcounter.so"].code)
-    assert.same({"libcounter.so", "libmarker.so"}, names(dynlib.scan(dir, {iid_prefix = "test."})))
-    assert.same({}, names(dynlib.scan(dir, {iid_prefix = "game."})))
-    found = dynlib.scan(dir, {predicate = function(meta) return meta.version == "2.1.0" end})
-    assert.same({"libcounter.so"}, names(found))
-  end)
-
-  it("takes a list of files instead of a folder", function()
-    local found, skipped = dynlib.scan({dir .. "/libmarker.so", dir .. "/readme.txt"})
-    assert.same({"libmarker.so"}, names(found))
-    assert.same({"readme.txt"}, names(skipped))
-  end)
-
-  it("gives nil, message, code for a missing folder and raises on misuse", function()
-    local found, msg, code = dynlib.scan(dir .. "/nope")
-    assert.is_nil(found)
-    assert.equal("not_found", code)
-    assert.matches("nope", msg, 1, true)
-    assert.has_error(function() dynlib.scan(42) end)
-    assert.has_error(function() dynlib.scan({1}) end)
-    assert.has_error(function() dynlib.scan(dir, "iid") end)
-  end)
-end)
 
 describe("dynlib.plugin", function()
   it("checks the metadata, opens the plugin and makes its instance once", function()
@@ -108,7 +31,7 @@ describe("dynlib.plugin", function()
     H.rmdir(dir)
   end)
 
-  it("refuses another interface or ABI before loading anything", function()
+  it("refuses another interface, ABI or Lua version before loading anything", function()
     local dir = H.tmpdir()
     local path = H.copy(PFIX .. "/libmarker-abi99.so", dir .. "/libmarker.so")
     local p, msg, code = dynlib.plugin(path)
@@ -122,6 +45,23 @@ describe("dynlib.plugin", function()
     assert.matches("plugin interface test.Marker/1, expected test.Other/1", msg, 1, true)
     assert.is_nil(H.read(path .. ".ran"))
     assert.is_nil(H.read(ok .. ".ran"))
+    -- The record's own ABI (the header the plugin was built with) counts
+    -- whatever the JSON says.
+    local data = H.read(PFIX .. "/libmarker.so")
+    local j = assert(data:find('{"name": "marker"', 1, true)) - 1
+    local header = H.write(dir .. "/libheader.so", data:sub(1, j - 8) .. string.pack("<I4", 7)
+      .. data:sub(j - 3))
+    p, msg, code = dynlib.plugin(header)
+    assert.is_nil(p)
+    assert.equal("bad_metadata", code)
+    assert.matches("built with the plugin header of dynlib ABI 7", msg, 1, true)
+    assert.is_nil(H.read(header .. ".ran"))
+    local old = H.copy(PFIX .. "/libluaold.so", dir .. "/libluaold.so")
+    p, msg, code = dynlib.plugin(old)
+    assert.is_nil(p)
+    assert.equal("bad_metadata", code)
+    assert.matches("plugin built for Lua 5.3, this is Lua 5.4", msg, 1, true)
+    assert.is_false(H.is_mapped(old))
     H.rmdir(dir)
   end)
 
@@ -170,7 +110,7 @@ describe("plugin:reload", function()
     H.rmdir(dir)
   end)
 
-  it("loads a private copy when the old library cannot be unloaded", function()
+  it("loads a private copy when the old library cannot be unloaded, and removes it after", function()
     local dir = H.tmpdir()
     local path = dir .. "/libreload.so"
     install(PFIX .. "/libreload-v1.so", path)
@@ -179,11 +119,62 @@ describe("plugin:reload", function()
     install(PFIX .. "/libreload-v2.so", path)
     assert.is_true(p:reload())
     assert.equal(2, p:func("int reload_version(void)")())
-    assert.is_string(p.copy)
+    assert.equal(1, p:func("int reload_starts(void)")())
+    local first = p.copy
+    assert.is_string(first)
+    assert.equal("libreload.so", first:match("[^/]+$"))
     assert.equal(1, holder:func("int reload_version(void)")())
+    -- Reloading again while v1 is still held: a new copy, the old one gone.
+    assert.is_true(p:reload())
+    assert.is_truthy(p.copy ~= first)
+    assert.is_nil(H.read(first))
+    local second = p.copy
+    -- The copy lives in a folder only this user can enter.
+    assert.equal("700\n", (H.sh("stat -c %a " .. H.quote(second:match("^(.*)/")))))
     p:close()
+    assert.is_nil(p.copy)
+    assert.is_nil(H.read(second))
+    local _, exists = H.sh("test -e " .. H.quote(second:match("^(.*)/")))
+    assert.is_false(exists) -- its private folder too
     holder:close()
-    os.remove(p.copy)
+    H.rmdir(dir)
+  end)
+
+  it("refuses a new file whose metadata does not fit, leaving the running plugin untouched", function()
+    local dir = H.tmpdir()
+    local path = dir .. "/libreload.so"
+    install(PFIX .. "/libreload-v1.so", path)
+    local p = assert(dynlib.plugin(path, {iid = "test.Reload/1"}))
+    local version = p:func("int reload_version(void)")
+    install(PFIX .. "/libcounter.so", path) -- another interface
+    local ok, msg, code = p:reload()
+    assert.is_nil(ok)
+    assert.equal("bad_metadata", code)
+    assert.matches("plugin interface test.Counter/1, expected test.Reload/1", msg, 1, true)
+    H.write(path, "half-written\n")
+    ok, msg, code = p:reload()
+    assert.is_nil(ok)
+    assert.equal("not_a_library", code)
+    assert.matches("not an ELF file", msg, 1, true)
+    assert.equal(1, version())
+    assert.equal(1, p.generation)
+    p:close()
+    H.rmdir(dir)
+  end)
+
+  it("reloads a Lua-facing plugin from a copy and opens it again in this state", function()
+    local path, dir = H.private_copy("plugin/libluaplugin.so")
+    local p = assert(dynlib.plugin(path))
+    local old = p.opened[1]
+    assert.is_true(p:reload()) -- the old library is pinned for the state
+    assert.is_string(p.copy)
+    local new = p.opened[1]
+    assert.is_table(new)
+    assert.is_truthy(new ~= old)
+    assert.equal(1, new.opens) -- the copy's own entry point ran once
+    assert.equal("hello, again", new.greet("again"))
+    assert.equal("hello, old", old.greet("old"))
+    p:close()
     H.rmdir(dir)
   end)
 end)

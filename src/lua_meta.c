@@ -1,18 +1,18 @@
 /*
  * lua_meta.c - plugin support in the binding: metadata as Lua tables
  * (jansson: integers stay integers, depth bounded), plugin instances and
- * Lua-facing entry points, and the folder listing dynlib.scan needs.
+ * Lua-facing entry points, and folder scans (dir.c) whose JSON is parsed
+ * on the threads that read it.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "dynlib_plugin.h"
 #include "lua_dynlib.h"
+#include "copy.h"
+#include "dir.h"
 #include "meta.h"
 #include "os.h"
 
@@ -64,19 +64,49 @@ static int push_json(lua_State *L, json_t *v, int depth) {
   }
 }
 
-static int bad_metadata(lua_State *L, const char *path, const char *why) {
-  luaL_pushfail(L);
-  lua_pushfstring(L, "%s: bad metadata: %s", path, why);
-  lua_pushliteral(L, "bad_metadata");
-  return 3;
-}
-
 static const char *source_name(int source) {
   switch (source) {
     case DL_META_NOTE: return "note";
     case DL_META_SECTION: return "section";
     default: return "search";
   }
+}
+
+/* The record's JSON as a jansson object, or NULL with the reason in why
+ * ("path: bad metadata: ..."). Safe on any thread (the scan's workers). */
+static json_t *parse_meta(const char *path, const dl_meta *m, char *why,
+                          size_t whysz) {
+  json_error_t jerr;
+  json_t *root = json_loadb(m->json, m->length, JSON_REJECT_DUPLICATES, &jerr);
+  if (root == NULL) {
+    snprintf(why, whysz, "%s: bad metadata: invalid JSON at line %d column %d: %s",
+             path, jerr.line, jerr.column, jerr.text);
+    return NULL;
+  }
+  if (!json_is_object(root)) {
+    json_decref(root);
+    snprintf(why, whysz, "%s: bad metadata: the JSON is not an object", path);
+    return NULL;
+  }
+  return root;
+}
+
+/* Pushes root as a table; on failure pushes nothing and gives the reason. */
+static int push_meta(lua_State *L, const char *path, json_t *root, char *why,
+                     size_t whysz) {
+  int top = lua_gettop(L);
+  if (push_json(L, root, 1) == 0) return 0;
+  lua_settop(L, top);
+  snprintf(why, whysz, "%s: bad metadata: nested deeper than %d levels", path,
+           MAX_DEPTH);
+  return -1;
+}
+
+static int fail_with(lua_State *L, const char *msg, const char *code) {
+  luaL_pushfail(L);
+  lua_pushstring(L, msg);
+  lua_pushstring(L, code);
+  return 3;
 }
 
 /* dynlib.metadata(path) -> meta, info | nil, msg, code.
@@ -86,27 +116,13 @@ static int l_metadata(lua_State *L) {
   dl_meta m;
   dynlib_error err;
   if (dl_meta_read(path, &m, &err) != 0) return ldl_fail(L, &err);
-  json_error_t jerr;
-  json_t *root = json_loadb(m.json, m.length, JSON_REJECT_DUPLICATES, &jerr);
-  if (root == NULL) {
-    dl_meta_free(&m);
-    char why[220];
-    snprintf(why, sizeof why, "invalid JSON at line %d column %d: %s",
-             jerr.line, jerr.column, jerr.text);
-    return bad_metadata(L, path, why);
-  }
-  if (!json_is_object(root)) {
-    json_decref(root);
-    dl_meta_free(&m);
-    return bad_metadata(L, path, "the JSON is not an object");
-  }
-  int top = lua_gettop(L);
-  int deep = push_json(L, root, 1);
+  char why[DYNLIB_MSG_MAX];
+  json_t *root = parse_meta(path, &m, why, sizeof why);
+  int ok = root != NULL && push_meta(L, path, root, why, sizeof why) == 0;
   json_decref(root);
-  if (deep != 0) {
+  if (!ok) {
     dl_meta_free(&m);
-    lua_settop(L, top);
-    return bad_metadata(L, path, "nested deeper than 32 levels");
+    return fail_with(L, why, "bad_metadata");
   }
   lua_createtable(L, 0, 4);
   lua_pushinteger(L, m.format);
@@ -119,6 +135,96 @@ static int l_metadata(lua_State *L) {
   lua_setfield(L, -2, "json");
   dl_meta_free(&m);
   return 2;
+}
+
+/* ---- scans ------------------------------------------------------------- */
+
+/* On the scan's worker threads: the JSON is parsed where it was read. */
+static void parse_hook(dl_scan_item *it, void *ctx) {
+  (void)ctx;
+  char why[DYNLIB_MSG_MAX];
+  json_t *root = parse_meta(it->path, &it->meta, why, sizeof why);
+  dl_meta_free(&it->meta); /* the text is no longer needed */
+  if (root) {
+    it->user = root;
+    return;
+  }
+  it->code = DYNLIB_E_BAD_METADATA;
+  it->msg = strdup(why);
+}
+
+static void drop_json(void *user) { json_decref(user); }
+
+/* One item as {path =, meta =} or {path =, code =, reason =}. */
+static void push_item(lua_State *L, const dl_scan_item *it) {
+  char why[DYNLIB_MSG_MAX];
+  dynlib_code code = it->code;
+  const char *reason = it->msg ? it->msg : "out of memory";
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, it->path);
+  lua_setfield(L, -2, "path");
+  if (code == DYNLIB_OK) {
+    if (push_meta(L, it->path, it->user, why, sizeof why) == 0) {
+      lua_setfield(L, -2, "meta");
+      return;
+    }
+    code = DYNLIB_E_BAD_METADATA;
+    reason = why;
+  }
+  lua_pushstring(L, dynlib_code_name(code));
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, reason);
+  lua_setfield(L, -2, "reason");
+}
+
+/* The scan's state lives in a userdata whose __gc frees it, so an error
+ * while building the result (out of memory) leaks nothing. */
+static int scan_gc(lua_State *L) {
+  dl_scan *s = lua_touserdata(L, 1);
+  dl_scan_free(s, drop_json);
+  return 0;
+}
+
+/* core.scan_read(dir_or_list, recursive, threads) -> items | nil, msg,
+ * code. items: every entry sorted by path, {path =, meta =} for a plugin,
+ * {path =, code =, reason =} for anything else. Loads nothing. */
+static int l_scan_read(lua_State *L) {
+  int recursive = lua_toboolean(L, 2);
+  lua_Integer threads = luaL_optinteger(L, 3, 0);
+  luaL_argcheck(L, threads >= 0, 3, "threads must be 0 (automatic) or more");
+  dl_scan *s = lua_newuserdatauv(L, sizeof *s, 0);
+  dl_scan_init(s);
+  if (luaL_newmetatable(L, "dynlib.scan")) {
+    lua_pushcfunction(L, scan_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  dynlib_error err;
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    lua_Integer n = luaL_len(L, 1);
+    for (lua_Integer i = 1; i <= n; i++) {
+      size_t len;
+      lua_geti(L, 1, i);
+      const char *p = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+      if (p == NULL || strlen(p) != len)
+        return luaL_error(L, "bad argument #1 to 'scan' (entry %d is not a path)", (int)i);
+      if (dl_scan_add(s, p, &err) != 0) return luaL_error(L, "dynlib: %s", err.msg);
+      lua_pop(L, 1);
+    }
+  } else if (dl_scan_list(s, ldl_checkcstr(L, 1), recursive, &err) != 0) {
+    if (err.code == DYNLIB_E_IO && strcmp(err.msg, "out of memory") == 0)
+      return luaL_error(L, "dynlib: out of memory");
+    return ldl_fail(L, &err);
+  }
+  dl_scan_sort(s);
+  dl_scan_read(s, (unsigned)(threads > 64 ? 64 : threads), parse_hook, NULL);
+  lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
+  for (size_t i = 0; i < s->n; i++) {
+    push_item(L, &s->items[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  dl_scan_free(s, drop_json); /* now: __gc covers only an error above */
+  return 1;
 }
 
 /* ---- instances and Lua-facing plugins ---------------------------------- */
@@ -171,72 +277,15 @@ static int l_is_loaded(lua_State *L) {
   return 1;
 }
 
-/* ---- folders ----------------------------------------------------------- */
-
-/* The kind readdir already knows (d_type), without a system call; NULL
- * when it does not (DT_UNKNOWN) or for links, which need a stat. */
-static const char *dirent_kind(unsigned char type) {
-  switch (type) {
-    case DT_REG: return "file";
-    case DT_DIR: return "directory";
-    case DT_FIFO: return "fifo";
-    case DT_SOCK: return "socket";
-    case DT_CHR:
-    case DT_BLK: return "device";
-    default: return NULL;
-  }
-}
-
-static const char *kind_of(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return "missing";
-  if (S_ISLNK(st.st_mode)) {
-    if (stat(path, &st) != 0) return "broken-link";
-  }
-  if (S_ISREG(st.st_mode)) return "file";
-  if (S_ISDIR(st.st_mode)) return "directory";
-  if (S_ISFIFO(st.st_mode)) return "fifo";
-  if (S_ISSOCK(st.st_mode)) return "socket";
-  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "device";
-  return "other";
-}
-
-/* core.listdir(dir) -> {{name =, kind =, path =}, ...} | nil, msg, code.
- * Nothing is opened but the folder: kinds come from readdir, or lstat/stat
- * for links and file systems that do not say. */
-static int l_listdir(lua_State *L) {
-  const char *dir = ldl_checkcstr(L, 1);
-  DIR *d = opendir(dir);
-  if (d == NULL) {
-    luaL_pushfail(L);
-    lua_pushfstring(L, "%s: %s", dir, strerror(errno));
-    lua_pushstring(L, errno == ENOENT ? "not_found" : "io");
-    return 3;
-  }
-  lua_newtable(L);
-  lua_Integer n = 0;
-  struct dirent *ent;
-  luaL_Buffer b;
-  while ((ent = readdir(d)) != NULL) {
-    if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, dir);
-    luaL_addchar(&b, '/');
-    luaL_addstring(&b, ent->d_name);
-    luaL_pushresult(&b);
-    const char *full = lua_tostring(L, -1);
-    lua_createtable(L, 0, 3);
-    lua_pushstring(L, ent->d_name);
-    lua_setfield(L, -2, "name");
-    const char *kind = dirent_kind(ent->d_type);
-    lua_pushstring(L, kind ? kind : kind_of(full));
-    lua_setfield(L, -2, "kind");
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, "path");
-    lua_remove(L, -2);
-    lua_rawseti(L, -2, ++n);
-  }
-  closedir(d);
+/* core.private_copy(path) -> copy | nil, msg, code: the file copied into a
+ * new private folder (copy.h), for a reload while the old code stays
+ * mapped. The caller removes the copy and its folder. */
+static int l_private_copy(lua_State *L) {
+  char *copy;
+  dynlib_error err;
+  if (dl_private_copy(ldl_checkcstr(L, 1), &copy, &err) != 0) return ldl_fail(L, &err);
+  lua_pushstring(L, copy);
+  free(copy);
   return 1;
 }
 
@@ -245,7 +294,12 @@ void ldl_open_meta(lua_State *L) {
                                    {"instance", l_instance},
                                    {"plugin_open", l_plugin_open},
                                    {"is_loaded", l_is_loaded},
-                                   {"listdir", l_listdir},
+                                   {"scan_read", l_scan_read},
+                                   {"private_copy", l_private_copy},
                                    {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
+  /* jansson seeds its hash function on first use (reading /dev/urandom):
+   * do it now, once, so a metadata read costs the same system calls every
+   * time and the scan's threads never race to seed it. */
+  json_object_seed(0);
 }

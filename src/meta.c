@@ -4,17 +4,21 @@
  * The record is an ELF note (owner "dynlib", type DYNLIB_NOTE_TYPE) whose
  * descriptor holds: format, ABI, JSON length, JSON text (dynlib_plugin.h).
  * Order of the search: the PT_NOTE segments (one small read near the start
- * of the file), then the section table (.note.dynlib), and only for a file
- * whose section table is missing or unusable, a chunked search of the whole
- * file for the note's header (memmem, bounded chunks overlapping by the
- * pattern's length so a header straddling two chunks is found, holes of
- * sparse files skipped). Every length is checked before anything is read
- * or allocated.
+ * of the file), then the section table (.note.dynlib), and only for a
+ * shared object whose section table is missing or unusable (never a core
+ * dump: those can be huge), a chunked search of the whole file for the
+ * note's header (memmem, bounded chunks overlapping by the pattern's length
+ * so a header straddling two chunks is found, holes of sparse files
+ * skipped). Every length is checked before anything is read or allocated.
  */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dynlib_plugin.h"
 #include "file.h"
@@ -159,8 +163,9 @@ int64_t dl_meta_search(const dl_elf *e, dl_next_data_fn next_data,
       size_t at = (size_t)(hit - buf);
       uint64_t hdr = off + at;
       unsigned char namesz[4];
-      if (hdr >= 8 && e->read(e->ctx, hdr - 8, namesz, 4) == 0 &&
-          memcmp(namesz, pat, 4) == 0) {
+      const unsigned char *ns = at >= 8 ? buf + at - 8 : namesz; /* in the chunk? */
+      if (hdr >= 8 && (at >= 8 || e->read(e->ctx, hdr - 8, namesz, 4) == 0) &&
+          memcmp(ns, pat, 4) == 0) {
         found = (int64_t)(hdr - 8);
         break;
       }
@@ -192,22 +197,68 @@ int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
   memset(out, 0, sizeof *out);
   int r = from_segments(e, out, err);
   if (r == 0) r = from_sections(e, out, err);
-  if (r == -2) r = from_search(e, next_data, out, err);
+  /* Only a shared object can be a plugin: a core dump or an executable
+   * without a section table is not searched (a core file can be huge). */
+  if (r == -2 && e->type == ET_DYN) r = from_search(e, next_data, out, err);
+  if (r == -2) r = 0;
   if (r == 1) return 0;
   if (r < 0) return -1;
   return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata",
                    e->name);
 }
 
+static int read_opened(dl_file *f, const char *path, dl_meta *out,
+                       dynlib_error *err) {
+  dl_elf e;
+  int rc = dl_elf_open(&e, dl_file_read_at, f, f->size, path, err);
+  if (rc == 0) rc = dl_meta_read_elf(&e, dl_file_next_data, out, err);
+  dl_file_close(f);
+  return rc;
+}
+
 int dl_meta_read(const char *path, dl_meta *out, dynlib_error *err) {
   dl_file f;
   memset(out, 0, sizeof *out);
   if (dl_file_open(&f, path, err) != 0) return -1;
-  dl_elf e;
-  int rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
-  if (rc == 0) rc = dl_meta_read_elf(&e, dl_file_next_data, out, err);
-  dl_file_close(&f);
-  return rc;
+  return read_opened(&f, path, out, err);
+}
+
+/* dl_file_open without its first stat: the caller's directory entry said
+ * "regular file"; fstat on the opened file still decides. */
+static int open_regular(dl_file *f, const char *path, dynlib_error *err) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return dl_seterr(err, DYNLIB_E_NOT_FOUND, "%s: no such file", path);
+    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(errno));
+  }
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+    close(fd);
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: %s, not a library", path,
+                     S_ISREG(st.st_mode) ? "empty file" : "not a regular file");
+  }
+  f->fd = fd;
+  f->path = path;
+  f->size = (uint64_t)st.st_size;
+  f->dev = st.st_dev;
+  f->ino = st.st_ino;
+  f->headlen = 0;
+  f->head_read = 0;
+  f->cache = NULL;
+  return 0;
+}
+
+int dl_meta_read_regular(const char *path, dl_meta *out, dynlib_error *err) {
+  dl_file f;
+  memset(out, 0, sizeof *out);
+  if (open_regular(&f, path, err) != 0) return -1;
+  return read_opened(&f, path, out, err);
 }
 
 void dl_meta_free(dl_meta *m) {

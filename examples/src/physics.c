@@ -23,6 +23,12 @@ DYNLIB_EXPORT void *dynlib_plugin_instance(void) { return &me; }
 
 DYNLIB_EXPORT int physics_version(void) { return me.version; }
 
+/* Takes the instance the game got from dynlib_plugin_instance. */
+DYNLIB_EXPORT const char *physics_describe(void *instance) {
+  const struct physics *p = instance;
+  return p->version >= 2 ? "falling bodies with drag" : "falling bodies in a vacuum";
+}
+
 /* Height after t seconds of free fall from h0 metres (version 2 adds air). */
 DYNLIB_EXPORT double physics_fall(double h0, double t) {
   double g = 9.81;

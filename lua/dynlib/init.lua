@@ -4,9 +4,14 @@
 -- re-exports the binding and adds what is easier to say in Lua.
 local core = require("dynlib.core")
 
+-- The binding's helpers for this layer stay private (plugin.lua uses them
+-- through `core`); everything else is the public API.
+local private = {scan_read = true, private_copy = true, instance = true,
+                 plugin_open = true, get_path = true, set_path = true}
+
 local M = {}
 for k, v in pairs(core) do
-  M[k] = v
+  if not private[k] then M[k] = v end
 end
 
 -- Plugins: scan, plugin, reload (lua/dynlib/plugin.lua).

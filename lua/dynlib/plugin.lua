@@ -4,25 +4,6 @@
 local function install(M, core)
   -- ---- scan ------------------------------------------------------------
 
-  local function list_files(dir, recursive, out)
-    local entries, err, code = core.listdir(dir)
-    if not entries then return nil, err, code end
-    for _, e in ipairs(entries) do
-      if e.kind == "directory" then
-        if recursive then list_files(e.path, true, out) end
-      else
-        out[#out + 1] = e
-      end
-    end
-    return out
-  end
-
-  local function kind_reason(kind)
-    return ({fifo = "a FIFO", socket = "a socket", device = "a device",
-             ["broken-link"] = "a broken symbolic link", missing = "no such file",
-             directory = "a directory", other = "not a regular file"})[kind]
-  end
-
   -- Why a plugin with this metadata does not pass the filter, or nil.
   local function filter_out(meta, path, filter)
     if filter.iid and meta.iid ~= filter.iid then
@@ -42,51 +23,35 @@ local function install(M, core)
 
   --- dynlib.scan(dir_or_list [, filter]) -> found, skipped
   -- found: {path =, meta =} sorted by path; skipped: {path =, code =,
-  -- reason =}. Nothing is loaded; non-ELF files are skipped after their
-  -- first bytes. filter: iid, iid_prefix, predicate(meta, path), recursive.
+  -- reason =}, sorted too. Nothing is loaded; non-ELF files are skipped
+  -- after their first bytes. filter: iid, iid_prefix, predicate(meta,
+  -- path), recursive, threads (0: automatic, 1: this thread only).
   function M.scan(where, filter)
     filter = filter or {}
     if type(filter) ~= "table" then
       error("bad argument #2 to 'scan' (table expected, got " .. type(filter) .. ")", 2)
     end
-    local files
-    if type(where) == "string" then
-      local err, code
-      files, err, code = list_files(where, filter.recursive, {})
-      if not files then return nil, err, code end
-    elseif type(where) == "table" then
-      files = {}
-      for i, p in ipairs(where) do
-        if type(p) ~= "string" then
-          error(("bad argument #1 to 'scan' (entry %d is not a string)"):format(i), 2)
-        end
-        files[i] = {path = p}
-      end
-    else
+    if type(where) ~= "string" and type(where) ~= "table" then
       error("bad argument #1 to 'scan' (folder or list expected, got " .. type(where) .. ")", 2)
     end
+    local threads = filter.threads
+    if threads ~= nil and (math.type(threads) ~= "integer" or threads < 0) then
+      error("bad filter.threads to 'scan' (0 or more expected)", 2)
+    end
+    local items, err, code = core.scan_read(where, filter.recursive, threads)
+    if not items then return nil, err, code end
     local found, skipped = {}, {}
-    for _, f in ipairs(files) do
-      local why = f.kind and f.kind ~= "file" and kind_reason(f.kind)
-      if why then
-        skipped[#skipped + 1] = {path = f.path, code = f.kind == "broken-link" and "not_found"
-                                 or "not_a_library", reason = f.path .. ": " .. why}
+    for _, it in ipairs(items) do
+      local meta = it.meta
+      local out = meta and filter_out(meta, it.path, filter)
+      if out then
+        skipped[#skipped + 1] = {path = it.path, code = "filtered", reason = it.path .. ": " .. out}
+      elseif meta then
+        found[#found + 1] = it
       else
-        local meta, err, code = core.metadata(f.path)
-        if not meta then
-          skipped[#skipped + 1] = {path = f.path, code = code, reason = err}
-        else
-          local out = filter_out(meta, f.path, filter)
-          if out then
-            skipped[#skipped + 1] = {path = f.path, code = "filtered", reason = f.path .. ": " .. out}
-          else
-            found[#found + 1] = {path = f.path, meta = meta}
-          end
-        end
+        skipped[#skipped + 1] = it
       end
     end
-    table.sort(found, function(a, b) return a.path < b.path end)
-    table.sort(skipped, function(a, b) return a.path < b.path end)
     return found, skipped
   end
 
@@ -96,8 +61,14 @@ local function install(M, core)
   Plugin.__index = Plugin
   Plugin.__name = "dynlib.plugin"
 
-  -- Refusals decided from metadata alone, before anything is loaded.
-  local function check_meta(meta, path, opts)
+  -- Refusals decided from metadata alone, before anything is loaded. info
+  -- is what the record says of itself: the ABI of the header it was built
+  -- with, whatever its JSON claims.
+  local function check_meta(meta, info, path, opts)
+    if info.abi ~= core.abi then
+      return ("%s: plugin built with the plugin header of dynlib ABI %d, this dynlib has ABI %d")
+        :format(path, info.abi, core.abi)
+    end
     if opts.iid and meta.iid ~= opts.iid then
       return ("%s: plugin interface %s, expected %s"):format(path, tostring(meta.iid), opts.iid)
     end
@@ -146,9 +117,11 @@ local function install(M, core)
       error("bad argument #1 to 'plugin' (string expected, got " .. type(path) .. ")", 2)
     end
     opts = opts or {}
-    local meta, err, code = core.metadata(path)
-    if not meta then return nil, err, code end
-    local refused = check_meta(meta, path, opts)
+    -- A file, never a search: what is checked is what is loaded.
+    if not path:find("/", 1, true) then path = "./" .. path end
+    local meta, info, code = core.metadata(path)
+    if not meta then return nil, info, code end
+    local refused = check_meta(meta, info, path, opts)
     if refused then return nil, refused, "bad_metadata" end
     local lib, instance, opened = start(path, opts)
     if not lib then return nil, instance, opened end
@@ -156,47 +129,58 @@ local function install(M, core)
                          opened = opened, opts = opts, generation = 1}, Plugin)
   end
 
-  local copies = 0
-
-  -- A private copy of path, for a reload while the old code stays mapped
-  -- (glibc would hand back the old library for the same file name).
-  local function private_copy(path)
-    local src = assert(io.open(path, "rb"))
-    local data = src:read("a")
-    src:close()
-    copies = copies + 1
-    local tmp = os.tmpname()
-    os.remove(tmp)
-    local copy = ("%s-%d-%s"):format(tmp, copies, path:match("[^/]+$"))
-    local dst = assert(io.open(copy, "wb"))
-    dst:write(data)
-    dst:close()
-    return copy
+  -- Removes the private copy a reload made, and its folder: the mapping
+  -- stays valid for whoever still has the old code loaded.
+  local function drop_copy(p)
+    if p.copy then
+      os.remove(p.copy)
+      os.remove((p.copy:match("^(.*)/[^/]*$")))
+      p.copy = nil
+    end
   end
 
   --- p:reload() -> true | nil, msg, code
-  -- Reloads after the file changed: metadata again, then a real unload and
-  -- load; when the old library cannot be unloaded (another handle, a
-  -- Lua-facing plugin pinned for the state, nodelete), a private copy.
+  -- Reloads after the file changed. The new file's metadata is checked
+  -- first: a refused file leaves the running plugin untouched. Then the
+  -- plugin's handle is closed; when that unloaded the library, the file is
+  -- loaded again; when the old code stays mapped (another handle, a
+  -- Lua-facing plugin pinned for the state, nodelete), glibc would hand it
+  -- back for the same name, so a private copy is loaded instead (p.copy).
+  -- After a failure past that point the plugin is closed.
   function Plugin:reload()
-    local meta, err, code = core.metadata(self.path)
-    if not meta then return nil, err, code end
-    local refused = check_meta(meta, self.path, self.opts)
+    local meta, info, code = core.metadata(self.path)
+    if not meta then return nil, info, code end
+    local refused = check_meta(meta, info, self.path, self.opts)
     if refused then return nil, refused, "bad_metadata" end
     local real = self.lib.path
     self.lib:close()
     local target = self.path
-    if core.is_loaded(real) then target = private_copy(self.path) end
+    if core.is_loaded(real) or core.is_loaded(self.path) then
+      local err
+      target, err, code = core.private_copy(self.path)
+      if not target then return nil, err, code end
+      -- What is loaded is the copy: check what the copy says.
+      meta, info, code = core.metadata(target)
+      refused = meta and check_meta(meta, info, target, self.opts)
+      if not meta or refused then
+        os.remove(target)
+        os.remove((target:match("^(.*)/[^/]*$")))
+        return nil, refused or info, code or "bad_metadata"
+      end
+    end
     local lib, instance, opened = start(target, self.opts)
     if not lib then return nil, instance, opened end
+    drop_copy(self)
     self.meta, self.lib, self.instance, self.opened = meta, lib, instance, opened
     self.generation = self.generation + 1
     self.copy = target ~= self.path and target or nil
     return true
   end
 
+  --- p:close(): closes the plugin's handle (and removes its private copy).
   function Plugin:close()
     self.lib:close()
+    drop_copy(self)
   end
 
   function Plugin:func(...)
