@@ -97,19 +97,7 @@ print(("fallback search of 64 MB: dynlib %.0f MB/s, memmem %.0f MB/s, ratio %.2f
 os.remove(big)
 
 -- 4. System calls, counted by strace between two marker writes.
-local function syscalls(code)
-  local script = ([[local d = require("dynlib") io.stderr:write("BEGIN\n")
-    %s io.stderr:write("END\n")]]):format(code)
-  local cmd = ("strace -f -o /dev/stdout env LUA_PATH=%q LUA_CPATH=%q lua5.4 -e %q 2>/dev/null")
-    :format(package.path, package.cpath, script)
-  local inside, n = false, 0
-  for line in io.popen(cmd):lines() do
-    if line:find('write(2, "BEGIN', 1, true) then inside = true
-    elseif line:find('write(2, "END', 1, true) then inside = false
-    elseif inside then n = n + 1 end
-  end
-  return n
-end
+local syscalls = dofile("bench/common.lua").syscalls
 if io.popen("command -v strace"):read("l") then
   local counts = {}
   for _, i in ipairs({1, 2, 3, 8}) do -- 15 KB, 48 KB, 1 MB, 101 MB

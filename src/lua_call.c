@@ -231,34 +231,32 @@ static void int_range(const dl_type *t, lua_Integer *lo, lua_Integer *hi) {
   }
 }
 
-/* The hottest path: integer-class arguments and result, exact arity. */
-static int call_ints(lua_State *L) {
+/* The hottest path: integer-class arguments and result, exact arity.
+ * Inlined into two entries with `with_state` constant: signatures with
+ * pointer arguments record the calling coroutine for callbacks passed in;
+ * the others pay nothing for it. */
+static inline __attribute__((always_inline)) int ints_body(lua_State *L,
+                                                           int with_state) {
   const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
   if (n != f->nargs) return count_error(L, f, n);
   uint64_t ir[6];
   for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
-  uint64_t raw = dl_call_ints(&f->call, ir);
+  uint64_t raw;
+  if (with_state) {
+    STATE_ENTER(L);
+    raw = dl_call_ints(&f->call, ir);
+    STATE_LEAVE();
+  } else {
+    raw = dl_call_ints(&f->call, ir);
+  }
   CB_CHECK(L);
   return push_raw(L, f, raw);
 }
 
-/* call_ints for signatures with pointer arguments: callbacks passed in
- * run on this coroutine. */
-static int call_ints_state(lua_State *L) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  if (!f->lib->open) return closed_error(L, f);
-  int n = lua_gettop(L);
-  if (n != f->nargs) return count_error(L, f, n);
-  uint64_t ir[6];
-  for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
-  STATE_ENTER(L);
-  uint64_t raw = dl_call_ints(&f->call, ir);
-  STATE_LEAVE();
-  CB_CHECK(L);
-  return push_raw(L, f, raw);
-}
+static int call_ints(lua_State *L) { return ints_body(L, 0); }
+static int call_ints_state(lua_State *L) { return ints_body(L, 1); }
 
 /* void f(void): nothing to convert, nothing to return. */
 static int call_void0(lua_State *L) {
