@@ -99,6 +99,23 @@ describe("dynlib.open refuses", function()
     refused(KFIX .. "/tiny-exec", "not_a_library", "is an executable")
   end)
 
+  it("a library whose DT_FLAGS_1 says DF_1_PIE", function()
+    -- The first DT_NULL becomes DT_FLAGS_1 = DF_1_PIE; the padding after
+    -- it still ends the table.
+    local data = E.read(GOOD)
+    local patched
+    for _, ph in ipairs(E.phdrs(data)) do
+      if ph.type == E.PT_DYNAMIC then
+        for off = ph.offset, ph.offset + ph.filesz - 32, 16 do
+          if not patched and E.get(data, off, 8) == 0 then
+            patched = E.set(E.set(data, off, 8, 0x6ffffffb), off + 8, 8, 0x08000000)
+          end
+        end
+      end
+    end
+    refused(E.write(dir .. "/libpie.so", assert(patched)), "not_a_library", "position-independent executable")
+  end)
+
   it("a relocatable object file", function()
     refused(KFIX .. "/tiny.o", "not_a_library", "relocatable object")
   end)
@@ -107,6 +124,7 @@ describe("dynlib.open refuses", function()
     refused(KFIX .. "/libtiny.so.debug-copy", "debug_file", ".dynamic is NOBITS")
     local named = H.copy(GOOD, dir .. "/libtiny.so.debug")
     refused(named, "debug_file", "*.debug")
+    refused(dir .. "/libmissing.so.debug", "not_found") -- the name alone says nothing
   end)
 
   it("broken ELF headers, each with its own reason", function()
@@ -147,6 +165,16 @@ describe("a good library", function()
   it("passes the checks and loads", function()
     local lib = assert(dynlib.open(GOOD))
     assert.equal(7, lib:func("int tiny_value(void)")())
+    lib:close()
+  end)
+
+  it("may have PT_INTERP, as libc does: that alone is no executable", function()
+    local libc = "/lib/x86_64-linux-gnu/libc.so.6"
+    local info = assert(dynlib.inspect(libc))
+    assert.matches("ld%-linux", info.interp)
+    assert.is_false(info.pie)
+    local lib = assert(dynlib.open(libc))
+    assert.is_truthy(lib:sym("printf"))
     lib:close()
   end)
 end)

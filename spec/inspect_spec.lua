@@ -10,7 +10,8 @@ local EFIX = H.fixture("elf")
 -- ---- what binutils says ---------------------------------------------------
 
 local machines = {["Advanced Micro Devices X86-64"] = "x86_64", ["Intel 80386"] = "i386",
-                  ["AArch64"] = "aarch64", ["IBM S/390"] = "s390"}
+                  ["AArch64"] = "aarch64", ["IBM S/390"] = "s390", ["PowerPC64"] = "ppc64",
+                  ["PowerPC"] = "ppc"}
 
 local function readelf_h(path)
   local out = H.sh("readelf -hW " .. H.quote(path))
@@ -68,6 +69,8 @@ local function agrees(path)
   assert.equal(h.machine, info.machine, path)
   local d = readelf_d(path)
   assert.equal(d.soname, info.soname, path)
+  assert.equal(H.sh("readelf -nW " .. H.quote(path) .. " 2>/dev/null"):match("Build ID: (%x+)"),
+    info.build_id, path)
   assert.same(d.needed, info.needed, path)
   assert.same(d.rpath, info.rpath, path)
   assert.same(d.runpath, info.runpath, path)
@@ -143,6 +146,44 @@ describe("dynlib.inspect", function()
     local sysv = H.sh("readelf -dW " .. H.quote(EFIX .. "/libsymbols-sysv.so"))
     assert.matches("%(HASH%)", sysv)
     assert.is_nil(sysv:find("GNU_HASH", 1, true))
+  end)
+
+  -- Built with ld.lld (spec/fixtures/elf.mk); skipped when it is missing.
+  local foreign = {ppc64 = {64, "big"}, ppc = {32, "big"}, aarch64 = {64, "little"},
+                   i386 = {32, "little"}}
+  local have_foreign = H.read(EFIX .. "/foreign/libppc64.so") ~= nil
+  ;(have_foreign and it or pending)("reads shared objects of other machines, classes and byte orders", function()
+    for arch, want in pairs(foreign) do
+      local path = EFIX .. "/foreign/lib" .. arch .. ".so"
+      local info = agrees(path)
+      assert.equal(want[1], info.class, arch)
+      assert.equal(want[2], info.endian, arch)
+      assert.equal(arch, info.machine)
+      assert.is_false(info.compatible, arch)
+      assert.equal("libforeign-" .. arch .. ".so.1", info.soname)
+      assert.same({"libforeigndep.so.1"}, info.needed)
+      assert.same({"/opt/" .. arch, "$ORIGIN"}, arch == "ppc64" and info.rpath or info.runpath)
+      local got = our_exports(info)
+      for _, key in ipairs({"api@VERS_1.0", "api@@VERS_2.0", "plain@@VERS_1.0", "tls_var@@VERS_2.0"}) do
+        assert.is_true(got[key], arch .. " " .. key)
+      end
+      local kinds = {}
+      for _, x in ipairs(info.exports) do kinds[x.name] = x.kind end
+      assert.same({api = "func", plain = "func", an_object = "object", tls_var = "tls",
+                   picked = "ifunc"}, kinds, arch)
+      agrees(EFIX .. "/foreign/libdep-" .. arch .. ".so")
+    end
+  end)
+
+  ;(have_foreign and it or pending)("refuses to open them: wrong_arch, naming class, order and machine", function()
+    for arch, want in pairs(foreign) do
+      local path = EFIX .. "/foreign/lib" .. arch .. ".so"
+      local lib, msg, code = dynlib.open(path)
+      assert.is_nil(lib, arch)
+      assert.equal("wrong_arch", code, msg)
+      assert.matches(("lib%s.so: file is for a different processor (%d-bit %s-endian %s;")
+        :format(arch, want[1], want[2], arch), msg, 1, true)
+    end
   end)
 
   it("reads 32-bit and big-endian files, and says they are not for this process", function()
@@ -252,7 +293,7 @@ describe("hostile files", function()
     fails(E.patch(data, "phentsize", 20), "program header table entry size 20 is too small")
     fails(E.patch(data, "shoff", #data - 8), "section header table extends past the end of the file")
     fails(E.patch(data, "shnum", 0xffff), "section header table extends past the end of the file")
-    fails(E.patch(data, "shentsize", 12), "section header table extends past the end of the file")
+    fails(E.patch(data, "shentsize", 12), "section header table entry size 12 is too small")
     fails(E.patch(data, "shstrndx", 0xfff0), "section name table index 65520 is out of range")
     local strndx = E.field(data, "shstrndx")
     fails(E.set(data, shdr(data, strndx) + 24, 8, #data + 100), "extends past the end of the file")
@@ -277,6 +318,57 @@ describe("hostile files", function()
       end
     end
     fails(data, "DT_STRTAB is outside every PT_LOAD segment")
+  end)
+
+  -- The 0-based file offset of the value of the first dynamic entry with
+  -- this tag, or nil.
+  local function dyn_value_at(data, tag)
+    for _, ph in ipairs(E.phdrs(data)) do
+      if ph.type == E.PT_DYNAMIC then
+        for off = ph.offset, ph.offset + ph.filesz - 16, 16 do
+          if E.get(data, off, 8) == tag then return off + 8 end
+        end
+      end
+    end
+  end
+
+  it("refuses the rarer defects, each with its own reason", function()
+    local data = E.read(GOOD)
+    fails(E.patch(data, "phnum", 0xffff), "extended program header count (PN_XNUM) is not supported")
+    fails(E.patch(data, "shstrndx", 0xffff), "extended section name table index (SHN_XINDEX) is not supported")
+    -- shnum 0 with a table whose first entry holds the real count
+    fails(E.set(E.patch(data, "shnum", 0), shdr(data, 0) + 32, 8, 70000),
+      "extended section count (more than 65279 sections) is not supported")
+    -- a PT_LOAD that holds DT_STRTAB but runs past the end of the file
+    local strtab = E.get(data, dyn_value_at(data, 5), 8)
+    for i, ph in ipairs(E.phdrs(data)) do
+      local vaddr = E.get(data, ph.at + 16, 8)
+      if ph.type == 1 and strtab >= vaddr and strtab < vaddr + ph.filesz then
+        fails(E.set(data, ph.at + 32, 8, #data * 4), "PT_LOAD segment " .. (i - 1) .. " extends past the end of the file")
+      end
+    end
+    -- DT_STRSZ cuts the soname short: the string has no end in its table
+    local soname = E.get(data, dyn_value_at(data, 14), 8)
+    fails(E.set(data, dyn_value_at(data, 10), 8, soname + 3), "unterminated string in a string table")
+    fails(E.set(data, dyn_value_at(data, 14), 8, 1 << 40), "string offset 1099511627776 is past the end of its table")
+    local dynsym, versym = section_index(data, ".dynsym"), section_index(data, ".gnu.version")
+    local dynstr, verdef = section_index(data, ".dynstr"), section_index(data, ".gnu.version_d")
+    fails(E.set(data, shdr(data, dynsym) + 56, 8, 12), "dynamic symbol entry size 12, expected 24")
+    fails(E.set(data, shdr(data, versym) + 32, 8, 2), "symbol version table is shorter than the symbol table")
+    fails(E.set(data, shdr(data, dynstr) + 32, 8, 1), "is past the end of its table")
+    fails(E.set(data, shdr(data, verdef) + 32, 8, 10), "version definitions extend past their section")
+    fails(E.set(data, shdr(data, dynsym) + 40, 4, 0xffff), "the dynamic symbol table's string table is invalid")
+  end)
+
+  it("refuses broken hash tables when the section table is stripped", function()
+    local data = E.read(GOOD)
+    data = E.patch(E.patch(E.patch(data, "shoff", 0), "shnum", 0), "shstrndx", 0)
+    assert.is_true(#assert(dynlib.inspect(E.write(dir .. "/libok.so", data))).exports > 3)
+    local at = dyn_value_at(data, 0x6ffffef5) -- DT_GNU_HASH
+    fails(E.set(data, at, 8, 0x7fff00000000), "DT_GNU_HASH is outside every PT_LOAD segment")
+    local hash = E.get(data, at, 8) -- an address equal to its offset in this file
+    fails(E.set(data, hash, 4, 0x7fffffff), "GNU hash table extends past the end of the file")
+    fails(E.set(data, dyn_value_at(data, 6), 8, 0x7fff00000000), "DT_SYMTAB is outside every PT_LOAD segment")
   end)
 
   it("survives truncations at many lengths and random bytes", function()

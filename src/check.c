@@ -10,11 +10,10 @@
 
 #include "check.h"
 #include "elf.h"
+#include "elf_dynamic.h"
 #include "file.h"
 #include "inspect.h"
 #include "internal.h"
-
-#define MAX_DYN_ENTRIES 4096
 
 /* "file is for a different processor (32-bit little-endian i386; this
  * process is 64-bit little-endian x86_64)" */
@@ -62,58 +61,22 @@ static int check_type(const dl_elf *e, dynlib_error *err) {
   }
 }
 
-/* Scans the dynamic segment for DT_FLAGS_1's DF_1_PIE. 1 PIE, 0 not, -1
- * error. Only the segment's own bytes are read, in bounded steps. */
-static int is_pie(const dl_elf *e, const dl_elf_phdr *dyn, dynlib_error *err) {
-  size_t entsize = e->is64 ? 16 : 8;
-  uint64_t n = dyn->filesz / entsize;
-  if (n > MAX_DYN_ENTRIES) n = MAX_DYN_ENTRIES;
-  unsigned char buf[64 * 16];
-  for (uint64_t i = 0; i < n;) {
-    uint64_t chunk = n - i < 64 ? n - i : 64;
-    if (dl_elf_read(e, dyn->offset + i * entsize, buf, (size_t)(chunk * entsize),
-                    "dynamic section", err) != 0)
-      return -1;
-    for (uint64_t j = 0; j < chunk; j++) {
-      const unsigned char *p = buf + j * entsize;
-      uint64_t tag = e->is64 ? dl_elf_u64(e, p) : dl_elf_u32(e, p);
-      uint64_t val = e->is64 ? dl_elf_u64(e, p + 8) : dl_elf_u32(e, p + 4);
-      if (tag == DT_NULL) return 0;
-      if (tag == DT_FLAGS_1 && (val & DF_1_PIE)) return 1;
-    }
-    i += chunk;
-  }
-  return 0;
-}
-
-/* The dynamic segment: a library has one, with bytes in the file. A separate
- * debug file keeps the program headers but its .dynamic is NOBITS. */
+/* The dynamic segment: a library has one, with bytes in the file, and is
+ * not a PIE. A separate debug file keeps the program headers but its
+ * .dynamic is NOBITS (no bytes in the file). */
 static int check_dynamic(const dl_elf *e, dynlib_error *err) {
-  dl_elf_phdr ph, dyn;
-  int found = 0;
-  for (unsigned i = 0; i < e->phnum; i++) {
-    if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
-    if (ph.type == PT_DYNAMIC) {
-      dyn = ph;
-      found = 1;
-      break;
-    }
-  }
-  if (!found)
+  dl_elf_dynamic d;
+  if (dl_elf_dynamic_read(e, &d, err) != 0) return -1;
+  dl_elf_dynamic_free(&d); /* only the flags matter here */
+  if (!d.present)
     return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
                      "%s: has no dynamic section, not a shared library",
                      e->name);
-  if (dyn.filesz == 0 && dyn.memsz > 0)
+  if (d.phdr.filesz == 0 && d.phdr.memsz > 0)
     return dl_seterr(err, DYNLIB_E_DEBUG_FILE,
                      "%s: is a separate debug file (.dynamic is NOBITS)",
                      e->name);
-  if (!dl_elf_in_file(e, dyn.offset, dyn.filesz))
-    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
-                     "%s: dynamic section extends past the end of the file",
-                     e->name);
-  int pie = is_pie(e, &dyn, err);
-  if (pie < 0) return -1;
-  if (pie)
+  if (d.flags_1 & DF_1_PIE)
     return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
                      "%s: is a position-independent executable, not a shared "
                      "library",
@@ -156,15 +119,7 @@ static int foreign_ident(dl_file *f, const char *path, dynlib_error *err) {
 /* The section table is not needed to load, but a table past the end of the
  * file means a truncated or corrupt file: refuse it as Qt does. */
 static int check_section_table(const dl_elf *e, dynlib_error *err) {
-  if (e->shnum == 0) return 0;
-  uint64_t entsize = e->is64 ? 64 : 40;
-  if (e->shentsize < entsize || e->shnum > e->size / e->shentsize ||
-      !dl_elf_in_file(e, e->shoff, (uint64_t)e->shnum * e->shentsize))
-    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
-                     "%s: section header table extends past the end of the "
-                     "file (truncated?)",
-                     e->name);
-  return 0;
+  return dl_elf_sections_check(e, err);
 }
 
 int dl_check_elf(const dl_elf *e, dynlib_error *err) {
@@ -176,13 +131,15 @@ int dl_check_elf(const dl_elf *e, dynlib_error *err) {
 
 int dl_check_library(const char *path, unsigned long long *dev,
                      unsigned long long *ino, dynlib_error *err) {
-  if (has_suffix(path, ".debug"))
-    return dl_seterr(err, DYNLIB_E_DEBUG_FILE,
-                     "%s: is a debug-info file (*.debug), not loadable", path);
   dl_file f;
-  if (dl_file_open(&f, path, err) != 0) return -1;
+  if (dl_file_open(&f, path, err) != 0) return -1; /* missing, FIFO, ... */
   dl_elf e;
-  int rc = foreign_ident(&f, path, err) ? -1 : 0;
+  int rc = 0;
+  /* Refused by name, unread: such files hold debug info, never code. */
+  if (has_suffix(path, ".debug"))
+    rc = dl_seterr(err, DYNLIB_E_DEBUG_FILE,
+                   "%s: is a debug-info file (*.debug), not loadable", path);
+  if (rc == 0 && foreign_ident(&f, path, err)) rc = -1;
   if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
   if (rc == 0) rc = dl_check_elf(&e, err);
   if (rc == 0) {

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "elf.h"
@@ -165,6 +166,12 @@ int dl_elf_open(dl_elf *e, dl_read_at_fn read, void *ctx, uint64_t size,
   if (ehsize < hsize)
     return ERR(DYNLIB_E_NOT_A_LIBRARY, "%s: ELF header size %u is too small",
                e->name, ehsize);
+  /* 0xffff program headers means "the count is in section 0": only files
+   * with more than 65534 segments do that, and no loader accepts them. */
+  if (e->phnum == PN_XNUM)
+    return ERR(DYNLIB_E_NOT_A_LIBRARY,
+               "%s: extended program header count (PN_XNUM) is not supported",
+               e->name);
   if (check_table(e, e->phoff, e->phnum, e->phentsize, e->is64 ? 56 : 32,
                   "program header table", err) != 0)
     return -1;
@@ -208,6 +215,11 @@ static int check_sections(const dl_elf *e, dynlib_error *err) {
   if (check_table(e, e->shoff, e->shnum, e->shentsize, e->is64 ? 64 : 40,
                   "section header table", err) != 0)
     return -1;
+  if (e->shstrndx == SHN_XINDEX)
+    return ERR(DYNLIB_E_NOT_A_LIBRARY,
+               "%s: extended section name table index (SHN_XINDEX) is not "
+               "supported",
+               e->name);
   if (e->shstrndx >= e->shnum)
     return ERR(DYNLIB_E_NOT_A_LIBRARY,
                "%s: section name table index %u is out of range", e->name,
@@ -295,6 +307,92 @@ int dl_elf_section_by_name(const dl_elf *e, const char *name,
     if (strcmp(buf, name) == 0) return 1;
   }
   return 0;
+}
+
+int dl_elf_sections_check(const dl_elf *e, dynlib_error *err) {
+  if (e->shnum == 0) {
+    /* A count of 0 with a table present means "the count is in section 0"
+     * (more than 65279 sections): say so rather than list nothing. */
+    unsigned char b[8];
+    size_t at = e->is64 ? 32 : 20, n = e->is64 ? 8 : 4;
+    if (e->shoff != 0 && dl_elf_in_file(e, e->shoff, at + n) &&
+        e->read(e->ctx, e->shoff + at, b, n) == 0 &&
+        (e->is64 ? dl_elf_u64(e, b) : dl_elf_u32(e, b)) != 0)
+      return ERR(DYNLIB_E_NOT_A_LIBRARY,
+                 "%s: extended section count (more than 65279 sections) is "
+                 "not supported",
+                 e->name);
+    return 0;
+  }
+  return check_sections(e, err);
+}
+
+int dl_elf_phdr_find(const dl_elf *e, uint32_t type, dl_elf_phdr *out,
+                     dynlib_error *err) {
+  for (unsigned i = 0; i < e->phnum; i++) {
+    if (dl_elf_phdr_get(e, i, out, err) != 0) return -1;
+    if (out->type == type) return 1;
+  }
+  return 0;
+}
+
+int dl_elf_vaddr_to_offset(const dl_elf *e, uint64_t addr, uint64_t *off,
+                           uint64_t *avail, dynlib_error *err) {
+  for (unsigned i = 0; i < e->phnum; i++) {
+    dl_elf_phdr ph;
+    if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
+    if (ph.type != PT_LOAD || addr < ph.vaddr || addr - ph.vaddr >= ph.filesz)
+      continue;
+    if (!dl_elf_in_file(e, ph.offset, ph.filesz))
+      return ERR(DYNLIB_E_NOT_A_LIBRARY,
+                 "%s: PT_LOAD segment %u extends past the end of the file",
+                 e->name, i);
+    *off = ph.offset + (addr - ph.vaddr);
+    if (avail) *avail = ph.filesz - (addr - ph.vaddr);
+    return 1;
+  }
+  return 0;
+}
+
+int dl_elf_strdup(const dl_elf *e, uint64_t tab_off, uint64_t tab_size,
+                  uint64_t idx, char **out, dynlib_error *err) {
+  *out = NULL;
+  if (!dl_elf_in_file(e, tab_off, tab_size))
+    return ERR(DYNLIB_E_NOT_A_LIBRARY,
+               "%s: string table extends past the end of the file", e->name);
+  if (idx >= tab_size)
+    return ERR(DYNLIB_E_NOT_A_LIBRARY,
+               "%s: string offset %llu is past the end of its table", e->name,
+               (unsigned long long)idx);
+  uint64_t avail = tab_size - idx;
+  if (avail > DL_ELF_MAX_STRING) avail = DL_ELF_MAX_STRING;
+  /* Growing bounded reads: most strings are short, none is read past its
+   * table, and memory grows only with bytes actually read. */
+  char *buf = NULL;
+  size_t len = 0, step = 256;
+  while (len < avail) {
+    size_t want = avail - len < step ? (size_t)(avail - len) : step;
+    char *nb = realloc(buf, len + want);
+    if (nb == NULL) {
+      free(buf);
+      return ERR(DYNLIB_E_IO, "%s: out of memory", e->name);
+    }
+    buf = nb;
+    if (dl_elf_read(e, tab_off + idx + len, buf + len, want, "string table",
+                    err) != 0) {
+      free(buf);
+      return -1;
+    }
+    if (memchr(buf + len, '\0', want) != NULL) {
+      *out = buf;
+      return 0;
+    }
+    len += want;
+    step *= 2;
+  }
+  free(buf);
+  return ERR(DYNLIB_E_NOT_A_LIBRARY, "%s: unterminated string in a string table",
+             e->name);
 }
 
 /* ---- reading from memory ----------------------------------------------- */

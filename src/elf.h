@@ -90,6 +90,32 @@ int dl_elf_read(const dl_elf *e, uint64_t off, void *buf, size_t len,
 int dl_elf_string(const dl_elf *e, uint64_t tab_off, uint64_t tab_size,
                   uint64_t idx, char *buf, size_t bufsize, dynlib_error *err);
 
+/* ---- additions (inspection, checks) ------------------------------------ */
+
+/* Longest string the reader returns (a symbol or a search path). */
+#define DL_ELF_MAX_STRING (1u << 20)
+
+/* The section table's geometry: 0 when it is absent or fits the file,
+ * else -1 with the defect ("section header table extends past the end of
+ * the file", "extended section count ... is not supported", ...). */
+int dl_elf_sections_check(const dl_elf *e, dynlib_error *err);
+
+/* The first program header of this type: 1 found, 0 none, -1 error. */
+int dl_elf_phdr_find(const dl_elf *e, uint32_t type, dl_elf_phdr *out,
+                     dynlib_error *err);
+
+/* The file offset of virtual address addr, through the PT_LOAD segments:
+ * 1 mapped (*avail, if not NULL, gets the segment's file bytes from there
+ * on), 0 outside every PT_LOAD, -1 error (a segment past the end). */
+int dl_elf_vaddr_to_offset(const dl_elf *e, uint64_t addr, uint64_t *off,
+                           uint64_t *avail, dynlib_error *err);
+
+/* A malloc'd copy of the string at idx of the table [tab_off, +tab_size),
+ * read in growing steps: never past the table (itself checked against the
+ * file) nor longer than DL_ELF_MAX_STRING. */
+int dl_elf_strdup(const dl_elf *e, uint64_t tab_off, uint64_t tab_size,
+                  uint64_t idx, char **out, dynlib_error *err);
+
 /* A read-at callback over memory (the fuzzer, tests): ctx is a dl_mem *. */
 typedef struct dl_mem {
   const unsigned char *data;

@@ -13,15 +13,7 @@
 
 #include "dynlib.h"
 #include "elf.h"
-
-enum { DL_SYM_FUNC, DL_SYM_OBJECT, DL_SYM_TLS, DL_SYM_IFUNC, DL_SYM_OTHER };
-
-typedef struct dl_export {
-  char *name;
-  char *version;   /* NULL when unversioned */
-  uint8_t kind;    /* DL_SYM_* */
-  uint8_t is_default; /* name@@version (1) or name@version (0) */
-} dl_export;
+#include "elf_symbols.h" /* dl_export, DL_SYM_* */
 
 typedef struct dl_section_info {
   char *name;
@@ -34,12 +26,14 @@ typedef struct dl_inspection {
   uint16_t type, machine;
   uint8_t osabi;
   char *soname, *rpath, *runpath, *interp; /* NULL when absent */
+  char *build_id; /* NT_GNU_BUILD_ID as lowercase hex, NULL when absent */
   char **needed;
   size_t nneeded;
   dl_section_info *sections;
   size_t nsections;
-  dl_export *exports;
+  dl_export *exports; /* = syms.list, syms.n */
   size_t nexports;
+  dl_exports syms;    /* owns the exports and their names */
 } dl_inspection;
 
 /* Inspects an opened file. Returns 0, or -1 with err (not_a_library and the
@@ -52,8 +46,14 @@ void dl_inspect_free(dl_inspection *in);
 /* Only the dynamic part (soname, needed, rpath, runpath, pie, interp). */
 int dl_inspect_dynamic(const dl_elf *e, dl_inspection *out, dynlib_error *err);
 
-/* The bytes of a named section, malloc'd (at most max bytes). Errors:
- * not_found (no such section, or NOBITS: no bytes in the file), io. */
+/* The header of a named section whose bytes can be read: at most max of
+ * them, inside the file. Errors: not_found (no such section, or NOBITS: no
+ * bytes in the file), io (larger than max). */
+int dl_section_lookup(const dl_elf *e, const char *name, size_t max,
+                      dl_elf_shdr *out, dynlib_error *err);
+
+/* The bytes of a named section, malloc'd (at most max bytes). Errors as
+ * dl_section_lookup, and io. */
 int dl_section_bytes(const dl_elf *e, const char *name, size_t max,
                      char **bytes, size_t *len, dynlib_error *err);
 

@@ -4,7 +4,6 @@
  */
 #define _GNU_SOURCE
 #include <elf.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "file.h"
@@ -90,23 +89,46 @@ static void push_sections(lua_State *L, const dl_inspection *in) {
   }
 }
 
+/* The exports: keys, kind names and the current version string are pushed
+ * once and reused (rawset with a value already on the stack): a large
+ * library has thousands of exports and few distinct strings besides names. */
+enum { K_NAME, K_KIND, K_VERSION, K_DEFAULT, K_KINDS, NCONST = K_KINDS + 5 };
+
 static void push_exports(lua_State *L, const dl_inspection *in) {
+  static const char *const keys[] = {"name", "kind", "version", "default"};
+  luaL_checkstack(L, NCONST + 8, "inspect");
+  int base = lua_gettop(L) + 1;
+  for (int k = 0; k < K_KINDS; k++) lua_pushstring(L, keys[k]);
+  for (int k = 0; k < 5; k++) lua_pushstring(L, kind_name(k));
+  lua_pushnil(L); /* base + NCONST: the last version string */
+  const char *last_version = NULL;
   lua_createtable(L, (int)in->nexports, 0);
   for (size_t i = 0; i < in->nexports; i++) {
     const dl_export *x = &in->exports[i];
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, x->name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, kind_name(x->kind));
-    lua_setfield(L, -2, "kind");
-    if (x->version) {
+    if (x->version && x->version != last_version) {
       lua_pushstring(L, x->version);
-      lua_setfield(L, -2, "version");
+      lua_replace(L, base + NCONST);
+      last_version = x->version;
+    }
+    lua_createtable(L, 0, x->version ? 4 : 2);
+    lua_pushvalue(L, base + K_NAME);
+    lua_pushstring(L, x->name);
+    lua_rawset(L, -3);
+    lua_pushvalue(L, base + K_KIND);
+    lua_pushvalue(L, base + K_KINDS + (x->kind < 5 ? x->kind : 4));
+    lua_rawset(L, -3);
+    if (x->version) {
+      lua_pushvalue(L, base + K_VERSION);
+      lua_pushvalue(L, base + NCONST);
+      lua_rawset(L, -3);
+      lua_pushvalue(L, base + K_DEFAULT);
       lua_pushboolean(L, x->is_default);
-      lua_setfield(L, -2, "default");
+      lua_rawset(L, -3);
     }
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
+  lua_replace(L, base); /* the list in place of the constants */
+  lua_settop(L, base);
 }
 
 static void push_inspection(lua_State *L, const dl_inspection *in) {
@@ -129,6 +151,7 @@ static void push_inspection(lua_State *L, const dl_inspection *in) {
   lua_setfield(L, -2, "pie");
   set_string(L, "soname", in->soname);
   set_string(L, "interp", in->interp);
+  set_string(L, "build_id", in->build_id);
   lua_createtable(L, (int)in->nneeded, 0);
   for (size_t i = 0; i < in->nneeded; i++) {
     lua_pushstring(L, in->needed[i]);
@@ -145,12 +168,40 @@ static void push_inspection(lua_State *L, const dl_inspection *in) {
   lua_setfield(L, -2, "exports");
 }
 
-/* Opens path as ELF; 0, or pushes nil, msg, code and returns 3. */
-static int open_elf(lua_State *L, const char *path, dl_file *f, dl_elf *e) {
+/* The open file and the inspection live in a userdata whose __gc releases
+ * them: a Lua error while the result tables are built (out of memory)
+ * leaks neither the descriptor nor the C strings. */
+#define READER_MT "dynlib.elf_reader"
+
+typedef struct reader {
+  dl_file f;
+  int file_open, has_inspection;
+  dl_inspection in;
+} reader;
+
+static void reader_release(reader *r) {
+  if (r->file_open) dl_file_close(&r->f);
+  if (r->has_inspection) dl_inspect_free(&r->in);
+  r->file_open = r->has_inspection = 0;
+}
+
+static int reader_gc(lua_State *L) {
+  reader_release(luaL_checkudata(L, 1, READER_MT));
+  return 0;
+}
+
+/* Opens path as ELF into a new reader left on the stack: 0, or pushes
+ * nil, msg, code and returns 3. */
+static int open_elf(lua_State *L, const char *path, reader **out, dl_elf *e) {
+  reader *r = lua_newuserdatauv(L, sizeof *r, 0);
+  r->file_open = r->has_inspection = 0;
+  luaL_setmetatable(L, READER_MT);
+  *out = r;
   dynlib_error err;
-  if (dl_file_open(f, path, &err) != 0) return ldl_fail(L, &err);
-  if (dl_elf_open(e, dl_file_read_at, f, f->size, path, &err) != 0) {
-    dl_file_close(f);
+  if (dl_file_open(&r->f, path, &err) != 0) return ldl_fail(L, &err);
+  r->file_open = 1;
+  if (dl_elf_open(e, dl_file_read_at, &r->f, r->f.size, path, &err) != 0) {
+    reader_release(r);
     return ldl_fail(L, &err);
   }
   return 0;
@@ -159,37 +210,42 @@ static int open_elf(lua_State *L, const char *path, dl_file *f, dl_elf *e) {
 /* dynlib.inspect(path) -> table | nil, msg, code */
 static int l_inspect(lua_State *L) {
   const char *path = ldl_checkcstr(L, 1);
-  dl_file *f = lua_newuserdatauv(L, sizeof *f, 0); /* freed by the GC */
+  reader *r;
   dl_elf e;
-  int r = open_elf(L, path, f, &e);
-  if (r) return r;
-  dl_inspection in;
+  int n = open_elf(L, path, &r, &e);
+  if (n) return n;
   dynlib_error err;
-  int rc = dl_inspect(&e, &in, &err);
-  dl_file_close(f);
+  int rc = dl_inspect(&e, &r->in, &err);
+  r->has_inspection = rc == 0;
+  dl_file_close(&r->f); /* everything is read: close before building */
+  r->file_open = 0;
   if (rc != 0) return ldl_fail(L, &err);
-  /* Known gap: a Lua memory error while pushing leaks the inspection. */
-  push_inspection(L, &in);
-  dl_inspect_free(&in);
+  push_inspection(L, &r->in);
+  reader_release(r);
   return 1;
 }
 
-/* dynlib.section(path, name) -> bytes | nil, msg, code */
+/* dynlib.section(path, name) -> bytes | nil, msg, code. The bytes are read
+ * straight into a Lua buffer of the section's size (checked first). */
 static int l_section(lua_State *L) {
   const char *path = ldl_checkcstr(L, 1);
   const char *name = ldl_checkcstr(L, 2);
-  dl_file *f = lua_newuserdatauv(L, sizeof *f, 0);
+  reader *r;
   dl_elf e;
-  int r = open_elf(L, path, f, &e);
-  if (r) return r;
-  char *bytes;
-  size_t len;
+  int n = open_elf(L, path, &r, &e);
+  if (n) return n;
+  dl_elf_shdr sh;
   dynlib_error err;
-  int rc = dl_section_bytes(&e, name, SECTION_MAX, &bytes, &len, &err);
-  dl_file_close(f);
+  if (dl_section_lookup(&e, name, SECTION_MAX, &sh, &err) != 0) {
+    reader_release(r);
+    return ldl_fail(L, &err);
+  }
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, (size_t)sh.size);
+  int rc = dl_elf_read(&e, sh.offset, p, (size_t)sh.size, "section", &err);
+  reader_release(r);
   if (rc != 0) return ldl_fail(L, &err);
-  lua_pushlstring(L, bytes, len);
-  free(bytes);
+  luaL_pushresultsize(&b, (size_t)sh.size);
   return 1;
 }
 
@@ -197,5 +253,10 @@ void ldl_open_elf(lua_State *L) {
   static const luaL_Reg funcs[] = {{"inspect", l_inspect},
                                    {"section", l_section},
                                    {NULL, NULL}};
+  if (luaL_newmetatable(L, READER_MT)) {
+    lua_pushcfunction(L, reader_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
   luaL_setfuncs(L, funcs, 0);
 }
