@@ -149,14 +149,10 @@ static int buf_set(lua_State *L) {
     default: break;
   }
   lua_Integer x = luaL_checkinteger(L, 4);
-  if (t.size < 8) {
-    int bits = t.size * 8;
-    lua_Integer lo = t.kind == DL_SINT ? -((lua_Integer)1 << (bits - 1)) : 0;
-    lua_Integer hi = t.kind == DL_SINT ? ((lua_Integer)1 << (bits - 1)) - 1
-                                       : ((lua_Integer)1 << bits) - 1;
-    luaL_argcheck(L, x >= lo && x <= hi, 4,
-                  lua_pushfstring(L, "value out of range for %s", t.name));
-  }
+  int64_t lo, hi;
+  dl_type_range(&t, &lo, &hi);
+  luaL_argcheck(L, x >= lo && x <= hi, 4,
+                lua_pushfstring(L, "value out of range for %s", t.name));
   /* Little- and big-endian alike: store through the exact width. */
   union { int8_t i8; int16_t i16; int32_t i32; int64_t i64; } v;
   switch (t.size) {

@@ -215,22 +215,6 @@ static int push_result(lua_State *L, const ldl_fn *f, const dl_value *r) {
   return push_raw(L, f, r->u);
 }
 
-/* The Lua integers a C integer type takes: its range, or all of them for
- * 64-bit types (unsigned ones as two's complement). */
-static void int_range(const dl_type *t, lua_Integer *lo, lua_Integer *hi) {
-  *lo = LUA_MININTEGER;
-  *hi = LUA_MAXINTEGER;
-  if ((t->kind != DL_SINT && t->kind != DL_UINT) || t->size >= 8) return;
-  int bits = t->size * 8;
-  if (t->kind == DL_SINT) {
-    *lo = -((lua_Integer)1 << (bits - 1));
-    *hi = ((lua_Integer)1 << (bits - 1)) - 1;
-  } else {
-    *lo = 0;
-    *hi = ((lua_Integer)1 << bits) - 1;
-  }
-}
-
 /* The hottest path: integer-class arguments and result, exact arity.
  * Inlined into two entries with `with_state` constant: signatures with
  * pointer arguments record the calling coroutine for callbacks passed in;
@@ -479,7 +463,10 @@ static int lib_func(lua_State *L) {
   for (int i = 0; i < sig->nargs; i++) {
     f->kind[i] = sig->args[i].kind;
     f->size[i] = sig->args[i].size;
-    int_range(&sig->args[i], &f->lo[i], &f->hi[i]);
+    int64_t lo, hi;
+    dl_type_range(&sig->args[i], &lo, &hi);
+    f->lo[i] = (lua_Integer)lo;
+    f->hi[i] = (lua_Integer)hi;
   }
   char msg[200];
   if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)

@@ -106,13 +106,9 @@ static int store_result(lua_State *L, int idx, const dl_type *t, void *ret) {
   int ok;
   lua_Integer x = lua_tointegerx(L, idx, &ok);
   if (!ok) return -1;
-  if (t->size < 8) {
-    int bits = t->size * 8;
-    lua_Integer lo = t->kind == DL_SINT ? -((lua_Integer)1 << (bits - 1)) : 0;
-    lua_Integer hi = t->kind == DL_SINT ? ((lua_Integer)1 << (bits - 1)) - 1
-                                        : ((lua_Integer)1 << bits) - 1;
-    if (x < lo || x > hi) return -1;
-  }
+  int64_t lo, hi;
+  dl_type_range(t, &lo, &hi);
+  if (x < lo || x > hi) return -1;
   if (t->kind == DL_SINT) *(ffi_sarg *)ret = (ffi_sarg)x;
   else *(ffi_arg *)ret = (ffi_arg)x;
   return 0;

@@ -346,6 +346,20 @@ static int params(parser *ps, dl_sig *sig) {
   }
 }
 
+void dl_type_range(const dl_type *t, int64_t *lo, int64_t *hi) {
+  *lo = INT64_MIN;
+  *hi = INT64_MAX;
+  if ((t->kind != DL_SINT && t->kind != DL_UINT) || t->size >= 8) return;
+  int bits = t->size * 8;
+  if (t->kind == DL_SINT) {
+    *lo = -((int64_t)1 << (bits - 1));
+    *hi = ((int64_t)1 << (bits - 1)) - 1;
+  } else {
+    *lo = 0;
+    *hi = ((int64_t)1 << bits) - 1;
+  }
+}
+
 int dl_sig_parse(const char *proto, const char *name, dl_sig *out,
                  char *errbuf, size_t errsize) {
   parser ps = {proto, proto, errbuf, errsize, 0};

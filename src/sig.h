@@ -36,6 +36,11 @@ typedef struct dl_sig {
   dl_type args[DL_MAX_ARGS];
 } dl_sig;
 
+/* The values a C integer type takes, as 64-bit integers: its range, or
+ * every 64-bit value for 64-bit types (unsigned ones as two's complement)
+ * and for non-integer types. */
+void dl_type_range(const dl_type *t, int64_t *lo, int64_t *hi);
+
 /* Parses a prototype. `name` (may be NULL) is the function name for the
  * two-argument form ("add", "int(int, int)"); the prototype then has no
  * name of its own. Returns 0, or -1 with a message naming the position and
