@@ -13,8 +13,8 @@
 #include "file.h"
 #include "internal.h"
 
-#define BLOCK (64u << 10)
-#define SLOTS 4
+#define BLOCK (32u << 10) /* SLOTS * BLOCK stays under malloc's mmap threshold */
+#define SLOTS 3
 
 struct dl_file_cache {
   uint64_t start[SLOTS];
