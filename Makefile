@@ -33,11 +33,17 @@ JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson
 WARN    := -Wall -Wextra -Werror
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden $(WARN) $(SAN) $(CFLAGS)
+CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(WARN) $(SAN) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
-CORE_SRC := $(filter-out src/lua_%.c,$(wildcard src/*.c))
-BIND_SRC := $(wildcard src/lua_*.c)
+# src/ is arranged by layer, top to bottom: binding (the Lua module), core
+# (store, names, checks, trust, scan, copies), formats (ELF, metadata, the
+# loader's cache and scripts), calls (prototypes, typed calls), os (the one
+# seam to the operating system), base (errors). Includes only point down.
+CORE_DIRS := core formats calls os base
+CORE_SRC := $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))
+BIND_SRC := $(wildcard src/binding/*.c)
+HEADERS  := $(wildcard src/*.h src/*/*.h)
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ := $(BIND_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_LIBS := $(FFI_LIBS) -ldl -pthread
@@ -67,11 +73,11 @@ core: $(CORELIB) $(COREA) $(BUILD)/dynlib.pc
 
 # -fno-plt: the binding calls the Lua API on every typed call; through the
 # GOT directly it skips one jump per call.
-$(BUILD)/obj/lua_%.o: src/lua_%.c src/*.h
+$(BUILD)/obj/binding/%.o: src/binding/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fno-plt $(LUA_CFLAGS) $(JSON_CFLAGS) $(FFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: src/%.c src/*.h
+$(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(FFI_CFLAGS) -c $< -o $@
 

@@ -14,14 +14,14 @@ FUZZ_MAX_LEN ?= 131072
 FUZZ_TARGETS += elf meta names sig
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS := -std=c11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
               -fno-sanitize-recover=all
 # The whole core: a parser's new helper file never breaks the link.
 FUZZ_SRC = $(CORE_SRC)
 
 .PHONY: fuzz fuzz-short fuzz-build fuzz-seeds
 
-$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) src/*.h
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(CORE_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(FFI_CFLAGS) -o $@ $< $(FUZZ_SRC) $(CORE_LIBS)
 

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../src/check.h"
-#include "../src/elf.h"
-#include "../src/elf_dynamic.h"
-#include "../src/inspect.h"
+#include "core/check.h"
+#include "formats/elf.h"
+#include "formats/elf_dynamic.h"
+#include "formats/inspect.h"
 
 /* The dynamic table and every string it names. */
 static void dynamic(const dl_elf *e) {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../src/meta.h"
+#include "formats/meta.h"
 
 /* 64-byte blocks of zeros stand for the holes of a sparse file: the next
  * offset at or after off whose block holds a non-zero byte. */

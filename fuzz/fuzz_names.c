@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../src/ldcache.h"
-#include "../src/ldscript.h"
+#include "formats/ldcache.h"
+#include "formats/ldscript.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char out[256];

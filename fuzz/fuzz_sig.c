@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../src/sig.h"
+#include "calls/sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char proto[512];

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/dynlib.h"
+#include "dynlib.h"
 
 #define THREADS 8
 #define ROUNDS 50

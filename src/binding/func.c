@@ -1,0 +1,566 @@
+/*
+ * lua_call.c - typed calls from Lua: lib:func(prototype) returns a C
+ * closure that converts and range-checks its arguments, calls through the
+ * fast path or libffi (call.c), and converts the result back.
+ *
+ * The closure's upvalues are the prepared call (a userdata) and the library
+ * handle: holding the handle keeps the library loaded, and every call
+ * checks that the handle is still open, so a call after lib:close() is a
+ * Lua error, never a jump into unmapped code.
+ */
+#define _GNU_SOURCE
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "calls/call.h"
+#include "binding/ldl.h"
+#include "calls/sig.h"
+
+#define FN_MT "dynlib.function"
+
+/* A function made by lib:func. The fields a call reads come first and
+ * compact (kind and size of each argument), so a call touches one or two
+ * cache lines; the full signature with its type names is read on errors. */
+typedef struct ldl_fn {
+  ldl_lib *lib;     /* also the userdata's user value, which keeps it alive */
+  int nargs;
+  uint8_t ret_kind, ret_size, ret_class;
+  uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
+  lua_Integer lo[DL_MAX_ARGS], hi[DL_MAX_ARGS]; /* integer ranges */
+  dl_callable call; /* points at sig below: the userdata never moves */
+  dl_sig sig;
+} ldl_fn;
+
+static const char SIGCACHE_KEY = 's';
+static const char FORCE_FFI_KEY = 'f';
+
+/* ---- argument conversion ----------------------------------------------- */
+
+static int arg_error(lua_State *L, int i, const dl_sig *sig, const char *msg) {
+  return luaL_error(L, "bad argument #%d to '%s' (%s)", i, sig->name, msg);
+}
+
+static int type_error(lua_State *L, int i, const dl_sig *sig,
+                      const char *expected) {
+  const char *msg = lua_pushfstring(L, "%s expected, got %s", expected,
+                                    luaL_typename(L, i));
+  return arg_error(L, i, sig, msg);
+}
+
+static int range_error(lua_State *L, int i, const dl_sig *sig,
+                       const dl_type *t) {
+  const char *msg = lua_pushfstring(L, "value out of range for %s", t->name);
+  return arg_error(L, i, sig, msg);
+}
+
+/* Why argument i is no integer (it was not convertible): raises. */
+static void not_integer(lua_State *L, int i, const dl_sig *sig) {
+  if (lua_type(L, i) == LUA_TNUMBER)
+    arg_error(L, i, sig, "number has no integer representation");
+  type_error(L, i, sig, "number");
+}
+
+/* ---- the call ---------------------------------------------------------- */
+
+/* A callback that failed during the C call has its error raised here, once
+ * the C frames are gone: one relaxed load after each call. */
+
+/* Entries whose arguments include pointers tell callbacks which coroutine
+ * makes the call (a thread-local, set only around the C call, which never
+ * unwinds). */
+#define STATE_ENTER(L)                     \
+  lua_State *prev_state_ = ldl_current_L; \
+  ldl_current_L = (L)
+#define STATE_LEAVE() (ldl_current_L = prev_state_)
+#define CB_CHECK(L)                                                        \
+  do {                                                                     \
+    if (__builtin_expect(                                                  \
+            __atomic_load_n(&ldl_callback_errors, __ATOMIC_RELAXED) != 0, 0)) \
+      ldl_raise_callback_error(L);                                         \
+  } while (0)
+
+static int closed_error(lua_State *L, const ldl_fn *f) {
+  return luaL_error(L, "dynlib: closed: %s: '%s' called after its library "
+                       "handle was closed",
+                    f->lib->h ? dynlib_path(f->lib->h) : "?", f->sig.name);
+}
+
+static int count_error(lua_State *L, const ldl_fn *f, int n) {
+  return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)",
+                    f->sig.name, f->sig.nargs, n);
+}
+
+/* An integer-class argument (integer, bool, string, pointer) as the value
+ * of its register. Strings follow lauxlib (numbers convert); nil is NULL.
+ * Only errors read the full signature (for names). */
+/* A full userdata as a pointer argument: a buffer passes as its data, a
+ * callback as its code, anything else as its block. Out of line: rare, and
+ * it keeps the hot converter small enough to inline. */
+static __attribute__((noinline)) void *userdata_pointer(lua_State *L, int i,
+                                                        void *block) {
+  void *data = ldl_buffer_data(L, i);
+  if (data) return data;
+  int is_cb;
+  void *code = ldl_callback_code(L, i, &is_cb);
+  return is_cb ? code : block;
+}
+
+static inline __attribute__((always_inline)) uint64_t
+conv_intclass(lua_State *L, int i, const ldl_fn *f) {
+  int a = i - 1;
+  switch (f->kind[a]) {
+    case DL_SINT:
+    case DL_UINT: {
+      int ok;
+      lua_Integer x = lua_tointegerx(L, i, &ok);
+      if (!ok) not_integer(L, i, &f->sig);
+      if (x < f->lo[a] || x > f->hi[a]) range_error(L, i, &f->sig, &f->sig.args[a]);
+      return (uint64_t)x;
+    }
+    case DL_STRING: {
+      const char *s = lua_tolstring(L, i, NULL);
+      if (s == NULL && !lua_isnil(L, i)) type_error(L, i, &f->sig, "string");
+      return (uint64_t)(uintptr_t)s;
+    }
+    case DL_BOOL:
+      if (lua_type(L, i) != LUA_TBOOLEAN) type_error(L, i, &f->sig, "boolean");
+      return (uint64_t)lua_toboolean(L, i);
+    default: { /* DL_PTR */
+      void *p = lua_touserdata(L, i);
+      if (p == NULL) {
+        if (!lua_isnil(L, i) && !lua_islightuserdata(L, i))
+          type_error(L, i, &f->sig, "pointer (light userdata)");
+      } else if (!lua_islightuserdata(L, i)) {
+        p = userdata_pointer(L, i, p);
+      }
+      return (uint64_t)(uintptr_t)p;
+    }
+  }
+}
+
+/* Any argument as a dl_value: integer-class ones as above, numbers for
+ * float and double (lauxlib's rules: numeric strings convert), a finite
+ * value past FLT_MAX being out of range for float. */
+static inline void conv_arg(lua_State *L, int i, const ldl_fn *f, dl_value *v) {
+  int a = i - 1, ok;
+  switch (f->kind[a]) {
+    case DL_DOUBLE:
+      v->d = (double)lua_tonumberx(L, i, &ok);
+      if (!ok) type_error(L, i, &f->sig, "number");
+      return;
+    case DL_FLOAT: {
+      double d = (double)lua_tonumberx(L, i, &ok);
+      if (!ok) type_error(L, i, &f->sig, "number");
+      if (isfinite(d) && fabs(d) > FLT_MAX)
+        range_error(L, i, &f->sig, &f->sig.args[a]);
+      v->f = (float)d;
+      return;
+    }
+    default:
+      v->u = conv_intclass(L, i, f);
+      return;
+  }
+}
+
+/* How an integer-register result is pushed: one switch per call. */
+enum { R_VOID, R_I8, R_I16, R_I32, R_I64, R_U8, R_U16, R_U32, R_BOOL, R_STR, R_PTR };
+
+static uint8_t ret_class(int kind, int size) {
+  static const uint8_t sint[] = {R_I8, R_I16, 0, R_I32, 0, 0, 0, R_I64};
+  static const uint8_t uint[] = {R_U8, R_U16, 0, R_U32, 0, 0, 0, R_I64};
+  switch (kind) {
+    case DL_VOID: return R_VOID;
+    case DL_SINT: return sint[size - 1];
+    case DL_UINT: return uint[size - 1];
+    case DL_BOOL: return R_BOOL;
+    case DL_STRING: return R_STR;
+    default: return R_PTR;
+  }
+}
+
+/* Pushes an integer-register result, truncated to its declared type. */
+static inline int push_raw(lua_State *L, const ldl_fn *f, uint64_t raw) {
+  switch (f->ret_class) {
+    case R_VOID: return 0;
+    case R_I8: lua_pushinteger(L, (int8_t)raw); return 1;
+    case R_I16: lua_pushinteger(L, (int16_t)raw); return 1;
+    case R_I32: lua_pushinteger(L, (int32_t)raw); return 1;
+    case R_I64: lua_pushinteger(L, (lua_Integer)raw); return 1;
+    case R_U8: lua_pushinteger(L, (uint8_t)raw); return 1;
+    case R_U16: lua_pushinteger(L, (uint16_t)raw); return 1;
+    case R_U32: lua_pushinteger(L, (uint32_t)raw); return 1;
+    case R_BOOL: lua_pushboolean(L, (uint8_t)raw != 0); return 1;
+    case R_STR:
+      if (raw) lua_pushstring(L, (const char *)(uintptr_t)raw);
+      else lua_pushnil(L);
+      return 1;
+    default:
+      if (raw) lua_pushlightuserdata(L, (void *)(uintptr_t)raw);
+      else lua_pushnil(L);
+      return 1;
+  }
+}
+
+/* Pushes a result of any kind (the general paths). */
+static int push_result(lua_State *L, const ldl_fn *f, const dl_value *r) {
+  if (f->ret_kind == DL_FLOAT) {
+    lua_pushnumber(L, (lua_Number)r->f);
+    return 1;
+  }
+  if (f->ret_kind == DL_DOUBLE) {
+    lua_pushnumber(L, (lua_Number)r->d);
+    return 1;
+  }
+  return push_raw(L, f, r->u);
+}
+
+/* The hottest path: integer-class arguments and result, exact arity.
+ * Inlined into two entries with `with_state` constant: signatures with
+ * pointer arguments record the calling coroutine for callbacks passed in;
+ * the others pay nothing for it. */
+static inline __attribute__((always_inline)) int ints_body(lua_State *L,
+                                                           int with_state) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != f->nargs) return count_error(L, f, n);
+  uint64_t ir[6];
+  for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
+  uint64_t raw;
+  if (with_state) {
+    STATE_ENTER(L);
+    raw = dl_call_ints(&f->call, ir);
+    STATE_LEAVE();
+  } else {
+    raw = dl_call_ints(&f->call, ir);
+  }
+  CB_CHECK(L);
+  return push_raw(L, f, raw);
+}
+
+static int call_ints(lua_State *L) { return ints_body(L, 0); }
+static int call_ints_state(lua_State *L) { return ints_body(L, 1); }
+
+/* void f(void): nothing to convert, nothing to return. */
+static int call_void0(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  if (lua_gettop(L) != 0) return count_error(L, f, lua_gettop(L));
+  ((void (*)(void))(uintptr_t)f->call.fn)();
+  CB_CHECK(L);
+  return 0;
+}
+
+/* double f(double, ...) with at most 4 arguments: libm's shape. */
+static int call_doubles(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != f->nargs) return count_error(L, f, n);
+  double fr[4];
+  for (int i = 0; i < n; i++) {
+    int ok;
+    fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
+    if (!ok) type_error(L, i + 1, &f->sig, "number");
+  }
+  double d = dl_call_doubles(&f->call, fr);
+  CB_CHECK(L);
+  lua_pushnumber(L, (lua_Number)d);
+  return 1;
+}
+
+/* The fast path: arguments are converted straight into register images. */
+static int call_fast(lua_State *L) {
+  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const dl_sig *sig = &f->sig;
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != sig->nargs) return count_error(L, f, n);
+  uint64_t ir[6] = {0}; /* unused registers are passed: keep them defined */
+  double fr[8] = {0};
+  int ni = 0, nf = 0;
+  for (int i = 0; i < n; i++) {
+    dl_value v;
+    conv_arg(L, i + 1, f, &v);
+    switch (f->kind[i]) {
+      case DL_FLOAT: fr[nf++] = dl_float_reg(v.f); break;
+      case DL_DOUBLE: fr[nf++] = v.d; break;
+      default: ir[ni++] = v.u; break;
+    }
+  }
+  dl_value r;
+  STATE_ENTER(L);
+  dl_call_regs(&f->call, ir, fr, &r);
+  STATE_LEAVE();
+  CB_CHECK(L);
+  return push_result(L, f, &r);
+}
+
+static int call_ffi(lua_State *L) {
+  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const dl_sig *sig = &f->sig;
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != sig->nargs) return count_error(L, f, n);
+  dl_value args[DL_MAX_ARGS];
+  for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
+  dl_value r;
+  STATE_ENTER(L);
+  dl_call(&f->call, args, &r);
+  STATE_LEAVE();
+  CB_CHECK(L);
+  return push_result(L, f, &r);
+}
+
+/* The C type a variadic argument travels as, from its Lua value: C's
+ * default argument promotions (integers as long long, numbers as double,
+ * booleans as int), strings as const char *, nil and userdata as pointers. */
+static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
+                          dl_value *v) {
+  memset(t, 0, sizeof *t);
+  switch (lua_type(L, i)) {
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, i)) {
+        t->kind = DL_SINT, t->size = 8;
+        v->i = (int64_t)lua_tointeger(L, i);
+      } else {
+        t->kind = DL_DOUBLE, t->size = 8;
+        v->d = (double)lua_tonumber(L, i);
+      }
+      return;
+    case LUA_TSTRING:
+      t->kind = DL_STRING, t->size = sizeof(void *);
+      v->s = lua_tostring(L, i);
+      return;
+    case LUA_TBOOLEAN:
+      t->kind = DL_SINT, t->size = 4;
+      v->i = lua_toboolean(L, i);
+      return;
+    case LUA_TNIL:
+    case LUA_TLIGHTUSERDATA:
+    case LUA_TUSERDATA:
+      t->kind = DL_PTR, t->size = sizeof(void *);
+      v->p = lua_touserdata(L, i);
+      return;
+    default:
+      type_error(L, i, &f->sig, "number, string, boolean, pointer or nil");
+  }
+}
+
+/* A variadic function: the declared arguments are checked as usual, the
+ * extra ones typed from their values; the call is prepared per call. */
+static int call_variadic(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n < f->nargs)
+    return luaL_error(L, "wrong number of arguments to '%s' (at least %d "
+                         "expected, got %d)",
+                      f->sig.name, f->nargs, n);
+  if (n > DL_MAX_ARGS)
+    return luaL_error(L, "too many arguments to '%s' (at most %d)",
+                      f->sig.name, DL_MAX_ARGS);
+  dl_type types[DL_MAX_ARGS];
+  dl_value args[DL_MAX_ARGS];
+  for (int i = 0; i < n; i++) {
+    if (i < f->nargs) {
+      types[i] = f->sig.args[i];
+      conv_arg(L, i + 1, f, &args[i]);
+    } else {
+      variadic_type(L, i + 1, f, &types[i], &args[i]);
+    }
+  }
+  dl_value r;
+  char msg[200];
+  STATE_ENTER(L);
+  int rc = dl_call_variadic(&f->call, n, types, args, &r, msg, sizeof msg);
+  STATE_LEAVE();
+  if (rc != 0) return luaL_error(L, "dynlib: %s", msg);
+  CB_CHECK(L);
+  return push_result(L, f, &r);
+}
+
+/* ---- making functions -------------------------------------------------- */
+
+/* The parsed signature for (name, proto), from this state's cache (weak
+ * values: unused signatures are collected), left on the stack so it stays
+ * alive while the caller copies it. Raises on a bad prototype. */
+static const dl_sig *cached_sig(lua_State *L, const char *name,
+                                const char *proto) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SIGCACHE_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &SIGCACHE_KEY);
+  }
+  lua_pushfstring(L, "%s\n%s", name ? name : "", proto);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) == LUA_TUSERDATA) {
+    const dl_sig *sig = lua_touserdata(L, -1);
+    lua_replace(L, -3); /* [sig, key] */
+    lua_pop(L, 1);
+    return sig;
+  }
+  lua_pop(L, 1);
+  dl_sig *sig = lua_newuserdatauv(L, sizeof *sig, 0);
+  char err[300];
+  if (dl_sig_parse(proto, name, sig, err, sizeof err) != 0)
+    luaL_error(L, "dynlib: %s", err);
+  if (sig->name[0] == '\0')
+    luaL_error(L, "dynlib: prototype '%s' does not name the function", proto);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -5); /* cache[key] = sig; stack: [cache, key, sig] */
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+  return sig;
+}
+
+static int force_ffi(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &FORCE_FFI_KEY);
+  int on = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return on;
+}
+
+static lua_CFunction pick_entry(const ldl_fn *f);
+
+/* lib:func(prototype [, opts]) or lib:func(name, prototype [, opts]) */
+static int lib_func(lua_State *L) {
+  ldl_lib *lib = ldl_checklib(L, 1);
+  const char *name = NULL, *proto;
+  int opts = 3;
+  if (lua_type(L, 3) == LUA_TSTRING) {
+    name = ldl_checkcstr(L, 2);
+    proto = ldl_checkcstr(L, 3);
+    opts = 4;
+  } else {
+    proto = ldl_checkcstr(L, 2);
+  }
+  int ffi_only = force_ffi(L);
+  if (!lua_isnoneornil(L, opts)) {
+    luaL_checktype(L, opts, LUA_TTABLE);
+    lua_getfield(L, opts, "ffi");
+    ffi_only = ffi_only || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  const dl_sig *sig = cached_sig(L, name, proto);
+  dynlib_error err;
+  void *fn = dynlib_sym(lib->h, sig->name, &err);
+  if (fn == NULL) return ldl_fail(L, &err);
+  ldl_fn *f = lua_newuserdatauv(L, sizeof *f, 1);
+  f->lib = lib;
+  f->sig = *sig;
+  f->nargs = sig->nargs;
+  f->ret_kind = sig->ret.kind;
+  f->ret_size = sig->ret.size;
+  f->ret_class = ret_class(sig->ret.kind, sig->ret.size);
+  for (int i = 0; i < sig->nargs; i++) {
+    f->kind[i] = sig->args[i].kind;
+    f->size[i] = sig->args[i].size;
+    int64_t lo, hi;
+    dl_type_range(&sig->args[i], &lo, &hi);
+    f->lo[i] = (lua_Integer)lo;
+    f->hi[i] = (lua_Integer)hi;
+  }
+  char msg[200];
+  if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)
+    return luaL_error(L, "dynlib: %s", msg);
+  luaL_setmetatable(L, FN_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
+  lua_pushcclosure(L, pick_entry(f), 1);
+  return 1;
+}
+
+/* The cheapest correct entry for a function's shape. */
+static lua_CFunction pick_entry(const ldl_fn *f) {
+  if (f->sig.variadic) return call_variadic;
+  if (f->call.path == DL_PATH_FFI) return call_ffi;
+  if (f->call.path == DL_PATH_INT && !f->call.ret_fp) {
+    if (f->nargs == 0 && f->ret_kind == DL_VOID) return call_void0;
+    for (int i = 0; i < f->nargs; i++)
+      if (f->kind[i] == DL_PTR) return call_ints_state;
+    return call_ints;
+  }
+  int all_double = f->ret_kind == DL_DOUBLE && f->nargs <= 4;
+  for (int i = 0; i < f->nargs; i++) all_double &= f->kind[i] == DL_DOUBLE;
+  return all_double ? call_doubles : call_fast;
+}
+
+/* dynlib.force_ffi(on): functions made from now on use libffi only. */
+static int l_force_ffi(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TBOOLEAN);
+  lua_pushboolean(L, lua_toboolean(L, 1));
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &FORCE_FFI_KEY);
+  return 0;
+}
+
+/* dynlib.call_path(f): "fast" or "ffi", for the specs and the curious. */
+static int l_call_path(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  if (lua_getupvalue(L, 1, 1) == NULL || !luaL_testudata(L, -1, FN_MT))
+    return luaL_argerror(L, 1, "not a dynlib function");
+  const ldl_fn *f = lua_touserdata(L, -1);
+  lua_pushstring(L, f->call.path == DL_PATH_FFI ? "ffi" : "fast");
+  return 1;
+}
+
+static const char *kind_name(int kind) {
+  static const char *const names[] = {"void",  "bool",   "int",    "uint",
+                                      "float", "double", "string", "pointer"};
+  return names[kind];
+}
+
+static void push_type(lua_State *L, const dl_type *t) {
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, t->name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, kind_name(t->kind));
+  lua_setfield(L, -2, "kind");
+  lua_pushinteger(L, t->size);
+  lua_setfield(L, -2, "size");
+}
+
+/* dynlib.signature(prototype [, name]): the parse, as a table. */
+static int l_signature(lua_State *L) {
+  const char *proto = ldl_checkcstr(L, 1);
+  const char *name = lua_isnoneornil(L, 2) ? NULL : ldl_checkcstr(L, 2);
+  dl_sig sig;
+  char err[300];
+  if (dl_sig_parse(proto, name, &sig, err, sizeof err) != 0)
+    return luaL_error(L, "dynlib: %s", err);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, sig.name);
+  lua_setfield(L, -2, "name");
+  push_type(L, &sig.ret);
+  lua_setfield(L, -2, "ret");
+  lua_pushboolean(L, sig.variadic);
+  lua_setfield(L, -2, "variadic");
+  lua_createtable(L, sig.nargs, 0);
+  for (int i = 0; i < sig.nargs; i++) {
+    push_type(L, &sig.args[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "args");
+  return 1;
+}
+
+void ldl_open_call(lua_State *L) {
+  luaL_newmetatable(L, FN_MT);
+  lua_pop(L, 1);
+  static const luaL_Reg methods[] = {{"func", lib_func}, {NULL, NULL}};
+  ldl_add_lib_methods(L, methods);
+  static const luaL_Reg funcs[] = {{"force_ffi", l_force_ffi},
+                                   {"call_path", l_call_path},
+                                   {"signature", l_signature},
+                                   {NULL, NULL}};
+  luaL_setfuncs(L, funcs, 0);
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+}

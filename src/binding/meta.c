@@ -1,0 +1,305 @@
+/*
+ * lua_meta.c - plugin support in the binding: metadata as Lua tables
+ * (jansson: integers stay integers, depth bounded), plugin instances and
+ * Lua-facing entry points, and folder scans (dir.c) whose JSON is parsed
+ * on the threads that read it.
+ */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dynlib_plugin.h"
+#include "binding/ldl.h"
+#include "core/copy.h"
+#include "core/dir.h"
+#include "formats/meta.h"
+#include "os/os.h"
+
+/* Deeper metadata than this is refused: a hostile file must not make the
+ * conversion recurse without bound. */
+#define MAX_DEPTH 32
+
+static const char PINNED_KEY = 'p';
+
+/* ---- JSON -> Lua ------------------------------------------------------- */
+
+/* Pushes v; returns 0, or -1 when nested deeper than MAX_DEPTH. JSON null
+ * is dynlib.null (a NULL light userdata) so arrays keep their length. */
+static int push_json(lua_State *L, json_t *v, int depth) {
+  if (depth > MAX_DEPTH) return -1;
+  luaL_checkstack(L, 4, "metadata nested too deep");
+  switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+      lua_createtable(L, 0, (int)json_object_size(v));
+      const char *key;
+      json_t *val;
+      json_object_foreach(v, key, val) {
+        if (push_json(L, val, depth + 1) != 0) return -1;
+        lua_setfield(L, -2, key);
+      }
+      return 0;
+    }
+    case JSON_ARRAY: {
+      size_t n = json_array_size(v);
+      lua_createtable(L, n > 1000000 ? 0 : (int)n, 0);
+      for (size_t i = 0; i < n; i++) {
+        if (push_json(L, json_array_get(v, i), depth + 1) != 0) return -1;
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+      return 0;
+    }
+    case JSON_STRING:
+      lua_pushlstring(L, json_string_value(v), json_string_length(v));
+      return 0;
+    case JSON_INTEGER:
+      lua_pushinteger(L, (lua_Integer)json_integer_value(v));
+      return 0;
+    case JSON_REAL:
+      lua_pushnumber(L, (lua_Number)json_real_value(v));
+      return 0;
+    case JSON_TRUE: lua_pushboolean(L, 1); return 0;
+    case JSON_FALSE: lua_pushboolean(L, 0); return 0;
+    default: lua_pushlightuserdata(L, NULL); return 0;
+  }
+}
+
+static const char *source_name(int source) {
+  switch (source) {
+    case DL_META_NOTE: return "note";
+    case DL_META_SECTION: return "section";
+    default: return "search";
+  }
+}
+
+/* The record's JSON as a jansson object, or NULL with the reason in why
+ * ("path: bad metadata: ..."). Safe on any thread (the scan's workers). */
+static json_t *parse_meta(const char *path, const dl_meta *m, char *why,
+                          size_t whysz) {
+  json_error_t jerr;
+  json_t *root = json_loadb(m->json, m->length, JSON_REJECT_DUPLICATES, &jerr);
+  if (root == NULL) {
+    snprintf(why, whysz, "%s: bad metadata: invalid JSON at line %d column %d: %s",
+             path, jerr.line, jerr.column, jerr.text);
+    return NULL;
+  }
+  if (!json_is_object(root)) {
+    json_decref(root);
+    snprintf(why, whysz, "%s: bad metadata: the JSON is not an object", path);
+    return NULL;
+  }
+  return root;
+}
+
+/* Pushes root as a table; on failure pushes nothing and gives the reason. */
+static int push_meta(lua_State *L, const char *path, json_t *root, char *why,
+                     size_t whysz) {
+  int top = lua_gettop(L);
+  if (push_json(L, root, 1) == 0) return 0;
+  lua_settop(L, top);
+  snprintf(why, whysz, "%s: bad metadata: nested deeper than %d levels", path,
+           MAX_DEPTH);
+  return -1;
+}
+
+static int fail_with(lua_State *L, const char *msg, const char *code) {
+  luaL_pushfail(L);
+  lua_pushstring(L, msg);
+  lua_pushstring(L, code);
+  return 3;
+}
+
+/* dynlib.metadata(path) -> meta, info | nil, msg, code.
+ * info = {format =, abi =, source = "note"|"section"|"search", json =}. */
+static int l_metadata(lua_State *L) {
+  const char *path = ldl_checkcstr(L, 1);
+  dl_meta m;
+  dynlib_error err;
+  if (dl_meta_read(path, &m, &err) != 0) return ldl_fail(L, &err);
+  char why[DYNLIB_MSG_MAX];
+  json_t *root = parse_meta(path, &m, why, sizeof why);
+  int ok = root != NULL && push_meta(L, path, root, why, sizeof why) == 0;
+  json_decref(root);
+  if (!ok) {
+    dl_meta_free(&m);
+    return fail_with(L, why, "bad_metadata");
+  }
+  lua_createtable(L, 0, 4);
+  lua_pushinteger(L, m.format);
+  lua_setfield(L, -2, "format");
+  lua_pushinteger(L, m.abi);
+  lua_setfield(L, -2, "abi");
+  lua_pushstring(L, source_name(m.source));
+  lua_setfield(L, -2, "source");
+  lua_pushlstring(L, m.json, m.length);
+  lua_setfield(L, -2, "json");
+  dl_meta_free(&m);
+  return 2;
+}
+
+/* ---- scans ------------------------------------------------------------- */
+
+/* On the scan's worker threads: the JSON is parsed where it was read. */
+static void parse_hook(dl_scan_item *it, void *ctx) {
+  (void)ctx;
+  char why[DYNLIB_MSG_MAX];
+  json_t *root = parse_meta(it->path, &it->meta, why, sizeof why);
+  dl_meta_free(&it->meta); /* the text is no longer needed */
+  if (root) {
+    it->user = root;
+    return;
+  }
+  it->code = DYNLIB_E_BAD_METADATA;
+  it->msg = strdup(why);
+}
+
+static void drop_json(void *user) { json_decref(user); }
+
+/* One item as {path =, meta =} or {path =, code =, reason =}. */
+static void push_item(lua_State *L, const dl_scan_item *it) {
+  char why[DYNLIB_MSG_MAX];
+  dynlib_code code = it->code;
+  const char *reason = it->msg ? it->msg : "out of memory";
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, it->path);
+  lua_setfield(L, -2, "path");
+  if (code == DYNLIB_OK) {
+    if (push_meta(L, it->path, it->user, why, sizeof why) == 0) {
+      lua_setfield(L, -2, "meta");
+      return;
+    }
+    code = DYNLIB_E_BAD_METADATA;
+    reason = why;
+  }
+  lua_pushstring(L, dynlib_code_name(code));
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, reason);
+  lua_setfield(L, -2, "reason");
+}
+
+/* The scan's state lives in a userdata whose __gc frees it, so an error
+ * while building the result (out of memory) leaks nothing. */
+static int scan_gc(lua_State *L) {
+  dl_scan *s = lua_touserdata(L, 1);
+  dl_scan_free(s, drop_json);
+  return 0;
+}
+
+/* core.scan_read(dir_or_list, recursive, threads) -> items | nil, msg,
+ * code. items: every entry sorted by path, {path =, meta =} for a plugin,
+ * {path =, code =, reason =} for anything else. Loads nothing. */
+static int l_scan_read(lua_State *L) {
+  int recursive = lua_toboolean(L, 2);
+  lua_Integer threads = luaL_optinteger(L, 3, 0);
+  luaL_argcheck(L, threads >= 0, 3, "threads must be 0 (automatic) or more");
+  dl_scan *s = lua_newuserdatauv(L, sizeof *s, 0);
+  dl_scan_init(s);
+  if (luaL_newmetatable(L, "dynlib.scan")) {
+    lua_pushcfunction(L, scan_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  dynlib_error err;
+  if (lua_type(L, 1) == LUA_TTABLE) {
+    lua_Integer n = luaL_len(L, 1);
+    for (lua_Integer i = 1; i <= n; i++) {
+      size_t len;
+      lua_geti(L, 1, i);
+      const char *p = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+      if (p == NULL || strlen(p) != len)
+        return luaL_error(L, "bad argument #1 to 'scan' (entry %d is not a path)", (int)i);
+      if (dl_scan_add(s, p, &err) != 0) return luaL_error(L, "dynlib: %s", err.msg);
+      lua_pop(L, 1);
+    }
+  } else if (dl_scan_list(s, ldl_checkcstr(L, 1), recursive, &err) != 0) {
+    if (err.code == DYNLIB_E_IO && strcmp(err.msg, "out of memory") == 0)
+      return luaL_error(L, "dynlib: out of memory");
+    return ldl_fail(L, &err);
+  }
+  dl_scan_sort(s);
+  dl_scan_read(s, (unsigned)(threads > 64 ? 64 : threads), parse_hook, NULL);
+  lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
+  for (size_t i = 0; i < s->n; i++) {
+    push_item(L, &s->items[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  dl_scan_free(s, drop_json); /* now: __gc covers only an error above */
+  return 1;
+}
+
+/* ---- instances and Lua-facing plugins ---------------------------------- */
+
+/* core.instance(lib) -> light userdata (nil for a NULL instance) | nil,
+ * msg, code. Runs dynlib_plugin_instance once per loaded library. */
+static int l_instance(lua_State *L) {
+  ldl_lib *lib = ldl_checklib(L, 1);
+  dynlib_error err;
+  void *inst = dynlib_instance(lib->h, &err);
+  if (inst == NULL && err.code != DYNLIB_OK) return ldl_fail(L, &err);
+  if (inst) lua_pushlightuserdata(L, inst);
+  else lua_pushnil(L);
+  return 1;
+}
+
+/* core.plugin_open(lib) -> true, results of dynlib_plugin_open | false.
+ * Runs the entry point once per Lua state and library; the handle given is
+ * then pinned in the registry, so the library stays loaded for the life of
+ * the state (its C functions know nothing of closed handles). Later calls
+ * return false and pin nothing. */
+static int l_plugin_open(lua_State *L) {
+  ldl_lib *lib = ldl_checklib(L, 1);
+  if (!lib->open) return luaL_error(L, "dynlib: plugin_open on a closed handle");
+  const char *path = dynlib_path(lib->h);
+  ldl_registry_table(L, &PINNED_KEY);
+  if (lua_getfield(L, -1, path) != LUA_TNIL) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_pop(L, 1);
+  dynlib_error err;
+  void *sym = dynlib_sym(lib->h, "dynlib_plugin_open", &err);
+  if (sym == NULL) return ldl_fail(L, &err);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, path); /* pinned before the call: it may fail */
+  lua_settop(L, 1);
+  lua_pushboolean(L, 1);
+  lua_CFunction open_fn;
+  memcpy(&open_fn, &sym, sizeof open_fn);
+  lua_pushcfunction(L, open_fn);
+  lua_call(L, 0, LUA_MULTRET);
+  return lua_gettop(L) - 1;
+}
+
+/* core.is_loaded(path): is a library with this path mapped (RTLD_NOLOAD)?
+ * Tells a real unload from a deferred one. */
+static int l_is_loaded(lua_State *L) {
+  lua_pushboolean(L, dl_os_is_loaded(ldl_checkcstr(L, 1)));
+  return 1;
+}
+
+/* core.private_copy(path) -> copy | nil, msg, code: the file copied into a
+ * new private folder (copy.h), for a reload while the old code stays
+ * mapped. The caller removes the copy and its folder. */
+static int l_private_copy(lua_State *L) {
+  char *copy;
+  dynlib_error err;
+  if (dl_private_copy(ldl_checkcstr(L, 1), &copy, &err) != 0) return ldl_fail(L, &err);
+  lua_pushstring(L, copy);
+  free(copy);
+  return 1;
+}
+
+void ldl_open_meta(lua_State *L) {
+  static const luaL_Reg funcs[] = {{"metadata", l_metadata},
+                                   {"instance", l_instance},
+                                   {"plugin_open", l_plugin_open},
+                                   {"is_loaded", l_is_loaded},
+                                   {"scan_read", l_scan_read},
+                                   {"private_copy", l_private_copy},
+                                   {NULL, NULL}};
+  luaL_setfuncs(L, funcs, 0);
+  /* jansson seeds its hash function on first use (reading /dev/urandom):
+   * do it now, once, so a metadata read costs the same system calls every
+   * time and the scan's threads never race to seed it. */
+  json_object_seed(0);
+}

@@ -1,0 +1,111 @@
+/*
+ * call.h - calling a C function described by a dl_sig: a prepared libffi
+ * call for every signature, and a register fast path where the ABI makes it
+ * exact (x86-64 System V, AArch64).
+ */
+#ifndef DYNLIB_CALL_H
+#define DYNLIB_CALL_H
+
+#include <ffi.h>
+
+#include "calls/sig.h"
+
+/* One argument or result, already converted and range-checked. Integers
+ * are held sign- or zero-extended to 64 bits; a float as a float. */
+typedef union dl_value {
+  int64_t i;
+  uint64_t u;
+  double d;
+  float f;
+  void *p;
+  const char *s;
+} dl_value;
+
+/* The fast path's shapes: integer-class arguments go in the integer
+ * registers, float and double ones in the vector registers, each class
+ * counted on its own (as both ABIs assign them). */
+enum {
+  DL_PATH_FFI = 0,
+  DL_PATH_INT,  /* only integer-class arguments (<= 6) */
+  DL_PATH_MIXED /* <= 6 integer-class and <= 8 floating arguments */
+};
+
+typedef struct dl_callable {
+  const dl_sig *sig;
+  void *fn;
+  int path;     /* DL_PATH_* */
+  int ret_fp;   /* the result comes back in a vector register */
+  ffi_cif cif;
+  ffi_type *types[DL_MAX_ARGS];
+} dl_callable;
+
+/* Prepares a call (libffi's cif always; the fast path when exact and not
+ * forced off). Returns 0, or -1 with a message (unsupported signature). */
+int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
+                    int force_ffi, char *errbuf, size_t errsize);
+
+/* Calls a variadic function with n arguments: the declared ones, then the
+ * extra ones with the types the caller chose (already promoted as C's
+ * default argument promotions want: int64, double, pointers). 0, or -1
+ * with a message. */
+int dl_call_variadic(const dl_callable *c, int n, const dl_type *types,
+                     const dl_value *args, dl_value *ret, char *errbuf,
+                     size_t errsize);
+
+/* Calls with args[0..nargs); stores the result (truncated to its declared
+ * type and extended back to 64 bits for integers) in *ret. */
+void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret);
+
+/* The fast path's direct entry, for callers that convert arguments straight
+ * into registers (the binding's hot loop): c->path is not DL_PATH_FFI; ir
+ * holds the integer-class arguments in order, fr the floating ones (a float
+ * as dl_float_reg of it). */
+void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
+                  dl_value *ret);
+
+/* The libffi type of a dynlib type. */
+ffi_type *dl_ffi_type(const dl_type *t);
+
+/* A float's bits in the low half of a vector register image. */
+double dl_float_reg(float f);
+
+/* Truncates a raw integer-register result to its declared type, extended
+ * back to 64 bits. */
+void dl_narrow(const dl_type *t, uint64_t raw, dl_value *ret);
+
+#if (defined(__x86_64__) && !defined(_WIN32)) || defined(__aarch64__)
+/* Integer-class arguments only (c->path == DL_PATH_INT), integer-class or
+ * void result: a call with exactly the function's arity, the cheapest there
+ * is. Inline because it is the whole of the hottest path. Returns the raw
+ * result register. */
+static inline uint64_t dl_call_ints(const dl_callable *c, const uint64_t *r) {
+  typedef uint64_t u;
+  uintptr_t fn = (uintptr_t)c->fn; /* object to function pointer: exact here */
+  switch (c->sig->nargs) {
+    case 0: return ((u(*)(void))fn)();
+    case 1: return ((u(*)(u))fn)(r[0]);
+    case 2: return ((u(*)(u, u))fn)(r[0], r[1]);
+    case 3: return ((u(*)(u, u, u))fn)(r[0], r[1], r[2]);
+    case 4: return ((u(*)(u, u, u, u))fn)(r[0], r[1], r[2], r[3]);
+    case 5: return ((u(*)(u, u, u, u, u))fn)(r[0], r[1], r[2], r[3], r[4]);
+    default:
+      return ((u(*)(u, u, u, u, u, u))fn)(r[0], r[1], r[2], r[3], r[4], r[5]);
+  }
+}
+
+/* Only double arguments (at most 4) and a double result: libm's shape. */
+static inline double dl_call_doubles(const dl_callable *c, const double *r) {
+  typedef double d;
+  uintptr_t fn = (uintptr_t)c->fn;
+  switch (c->sig->nargs) {
+    case 0: return ((d(*)(void))fn)();
+    case 1: return ((d(*)(d))fn)(r[0]);
+    case 2: return ((d(*)(d, d))fn)(r[0], r[1]);
+    case 3: return ((d(*)(d, d, d))fn)(r[0], r[1], r[2]);
+    default: return ((d(*)(d, d, d, d))fn)(r[0], r[1], r[2], r[3]);
+  }
+}
+#define DL_HAVE_INLINE_CALLS 1
+#endif
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * dir.c - listing a plugin folder and reading every file's metadata
+ * (dir.h). Nothing here loads a file or runs its code.
+ *
+ * Speed matters: a scan of a large folder is system calls on independent
+ * files (open, fstat, one pread, close), so the listing's d_type stands in
+ * for the stat before open, and the reads are shared out to a few threads.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/dir.h"
+#include "base/internal.h"
+
+#define MAX_THREADS 8
+#define ITEMS_PER_THREAD 32
+
+void dl_scan_init(dl_scan *s) {
+  s->items = NULL;
+  s->n = s->cap = 0;
+}
+
+static int oom(dynlib_error *err) {
+  return dl_seterr(err, DYNLIB_E_IO, "out of memory");
+}
+
+/* Takes ownership of path (freed on failure). */
+static int push(dl_scan *s, char *path, dl_kind kind, dynlib_error *err) {
+  if (path == NULL) return oom(err);
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    dl_scan_item *items = realloc(s->items, cap * sizeof *items);
+    if (items == NULL) {
+      free(path);
+      return oom(err);
+    }
+    s->items = items;
+    s->cap = cap;
+  }
+  dl_scan_item *it = &s->items[s->n++];
+  memset(it, 0, sizeof *it);
+  it->path = path;
+  it->kind = kind;
+  return 0;
+}
+
+int dl_scan_add(dl_scan *s, const char *path, dynlib_error *err) {
+  return push(s, strdup(path), DL_KIND_UNKNOWN, err);
+}
+
+static char *join(const char *dir, const char *name) {
+  size_t a = strlen(dir), b = strlen(name);
+  int slash = a > 0 && dir[a - 1] != '/';
+  char *p = malloc(a + slash + b + 1);
+  if (p == NULL) return NULL;
+  memcpy(p, dir, a);
+  if (slash) p[a] = '/';
+  memcpy(p + a + slash, name, b + 1);
+  return p;
+}
+
+static dl_kind kind_of_mode(mode_t m) {
+  if (S_ISREG(m)) return DL_KIND_FILE;
+  if (S_ISDIR(m)) return DL_KIND_DIR;
+  if (S_ISFIFO(m)) return DL_KIND_FIFO;
+  if (S_ISSOCK(m)) return DL_KIND_SOCKET;
+  if (S_ISCHR(m) || S_ISBLK(m)) return DL_KIND_DEVICE;
+  return DL_KIND_OTHER;
+}
+
+/* The kind readdir already knows, without a system call; UNKNOWN for links
+ * and for file systems that do not say. */
+static dl_kind kind_of_dirent(unsigned char type) {
+  switch (type) {
+    case DT_REG: return DL_KIND_FILE;
+    case DT_DIR: return DL_KIND_DIR;
+    case DT_FIFO: return DL_KIND_FIFO;
+    case DT_SOCK: return DL_KIND_SOCKET;
+    case DT_CHR:
+    case DT_BLK: return DL_KIND_DEVICE;
+    default: return DL_KIND_UNKNOWN;
+  }
+}
+
+/* lstat, and stat through a link; *link tells a link apart. */
+static dl_kind kind_by_stat(const char *path, int *link) {
+  struct stat st;
+  *link = 0;
+  if (lstat(path, &st) != 0) return DL_KIND_UNKNOWN; /* gone: the read says */
+  if (S_ISLNK(st.st_mode)) {
+    *link = 1;
+    if (stat(path, &st) != 0) return DL_KIND_BROKEN_LINK;
+  }
+  return kind_of_mode(st.st_mode);
+}
+
+static int open_error(const char *dir, dynlib_error *err) {
+  if (errno == ENOENT)
+    return dl_seterr(err, DYNLIB_E_NOT_FOUND, "%s: no such folder", dir);
+  if (errno == ENOTDIR)
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: not a folder", dir);
+  return dl_seterr(err, DYNLIB_E_IO, "%s: %s", dir, strerror(errno));
+}
+
+static int list(dl_scan *s, const char *dir, int recursive, int depth,
+                dynlib_error *err);
+
+/* A sub-folder: entered when asked (and not through a link); one that
+ * cannot be read becomes an item carrying the reason. */
+static int enter(dl_scan *s, char *path, int link, int recursive, int depth,
+                 dynlib_error *err) {
+  if (!recursive || link || depth >= DL_SCAN_MAX_DEPTH) {
+    free(path);
+    return 0;
+  }
+  dynlib_error sub;
+  if (list(s, path, 1, depth + 1, &sub) == 0) {
+    free(path);
+    return 0;
+  }
+  if (push(s, path, DL_KIND_DIR, err) != 0) return -1;
+  dl_scan_item *it = &s->items[s->n - 1];
+  it->code = sub.code;
+  it->msg = strdup(sub.msg);
+  return 0;
+}
+
+static int list(dl_scan *s, const char *dir, int recursive, int depth,
+                dynlib_error *err) {
+  DIR *d = opendir(dir);
+  if (d == NULL) return open_error(dir, err);
+  struct dirent *ent;
+  int rc = 0;
+  while (rc == 0 && (ent = readdir(d)) != NULL) {
+    const char *name = ent->d_name;
+    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+      continue;
+    char *path = join(dir, name);
+    if (path == NULL) {
+      rc = oom(err);
+      break;
+    }
+    int link = 0;
+    dl_kind kind = kind_of_dirent(ent->d_type);
+    if (kind == DL_KIND_UNKNOWN) kind = kind_by_stat(path, &link);
+    if (kind == DL_KIND_DIR) rc = enter(s, path, link, recursive, depth, err);
+    else rc = push(s, path, kind, err);
+  }
+  closedir(d);
+  return rc;
+}
+
+int dl_scan_list(dl_scan *s, const char *dir, int recursive,
+                 dynlib_error *err) {
+  return list(s, dir, recursive, 0, err);
+}
+
+static int by_path(const void *a, const void *b) {
+  return strcmp(((const dl_scan_item *)a)->path, ((const dl_scan_item *)b)->path);
+}
+
+void dl_scan_sort(dl_scan *s) {
+  if (s->n > 1) qsort(s->items, s->n, sizeof *s->items, by_path);
+}
+
+/* Why an entry that is not a regular file is no plugin; read nothing. */
+static int refuse_kind(const dl_scan_item *it, dynlib_error *err) {
+  switch (it->kind) {
+    case DL_KIND_FIFO:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: a FIFO, not a library", it->path);
+    case DL_KIND_SOCKET:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: a socket, not a library", it->path);
+    case DL_KIND_DEVICE:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: a device, not a library", it->path);
+    case DL_KIND_BROKEN_LINK:
+      return dl_seterr(err, DYNLIB_E_NOT_FOUND, "%s: a broken symbolic link", it->path);
+    case DL_KIND_DIR:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: a directory, not a library", it->path);
+    default:
+      return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                       "%s: not a regular file, not a library", it->path);
+  }
+}
+
+static void read_item(dl_scan_item *it, dl_scan_hook hook, void *ctx) {
+  if (it->code != DYNLIB_OK) return; /* a sub-folder that could not be read */
+  dynlib_error err;
+  int rc;
+  if (it->kind == DL_KIND_FILE) rc = dl_meta_read_regular(it->path, &it->meta, &err);
+  else if (it->kind == DL_KIND_UNKNOWN) rc = dl_meta_read(it->path, &it->meta, &err);
+  else rc = refuse_kind(it, &err);
+  if (rc != 0) {
+    it->code = err.code != DYNLIB_OK ? err.code : DYNLIB_E_IO;
+    it->msg = strdup(err.msg);
+    return;
+  }
+  if (hook) hook(it, ctx);
+}
+
+struct job {
+  dl_scan *s;
+  dl_scan_hook hook;
+  void *ctx;
+  size_t next; /* the next item to read: taken with an atomic add */
+};
+
+static void *work(void *arg) {
+  struct job *j = arg;
+  for (;;) {
+    size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+    if (i >= j->s->n) break;
+    read_item(&j->s->items[i], j->hook, j->ctx);
+  }
+  return NULL;
+}
+
+static unsigned pick_threads(size_t n, unsigned asked) {
+  unsigned t = asked;
+  if (t == 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    t = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;
+    size_t by_items = n / ITEMS_PER_THREAD;
+    if (t > by_items) t = by_items > 0 ? (unsigned)by_items : 1;
+  }
+  if (t > MAX_THREADS) t = MAX_THREADS;
+  if (t > n) t = n > 0 ? (unsigned)n : 1;
+  return t;
+}
+
+void dl_scan_read(dl_scan *s, unsigned threads, dl_scan_hook hook, void *ctx) {
+  struct job j = {s, hook, ctx, 0};
+  unsigned t = pick_threads(s->n, threads);
+  pthread_t tid[MAX_THREADS];
+  unsigned started = 0;
+  if (t > 1) {
+    /* Workers take no signals: the host's handlers expect its own threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    while (started < t - 1 && pthread_create(&tid[started], NULL, work, &j) == 0)
+      started++;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
+  work(&j); /* this thread reads too; with no worker, it reads everything */
+  for (unsigned i = 0; i < started; i++) pthread_join(tid[i], NULL);
+}
+
+void dl_scan_free(dl_scan *s, void (*drop)(void *user)) {
+  for (size_t i = 0; i < s->n; i++) {
+    dl_scan_item *it = &s->items[i];
+    if (drop && it->user) drop(it->user);
+    dl_meta_free(&it->meta);
+    free(it->msg);
+    free(it->path);
+  }
+  free(s->items);
+  dl_scan_init(s);
+}

@@ -1,0 +1,552 @@
+/*
+ * store.c - the process-wide library store.
+ *
+ * One entry per loaded library, keyed by the file's device + inode and by
+ * the loader's handle (glibc matches by name, so a file replaced at the same
+ * path can come back as the old handle). Each entry counts the dynlib
+ * handles open on it and owns exactly one loader reference, dropped when the
+ * last handle closes. One mutex guards the list; it is never held across
+ * dlopen, dlclose or plugin code, so a library's constructor may itself open
+ * libraries through dynlib.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/check.h"
+#include "base/internal.h"
+#include "os/os.h"
+#include "core/trust.h"
+
+enum { INST_NONE, INST_RUNNING, INST_DONE };
+
+/* Names an entry was opened by (absolute paths only: a relative one depends
+ * on the current directory, a bare one on the search path). Re-opening by
+ * such a name finds the entry without touching the file system, as glibc's
+ * own name matching does. */
+#define MAX_ALIASES 8
+
+typedef struct alias {
+  size_t len;
+  char *key; /* name, NUL, version (not NUL-terminated) */
+} alias;
+
+typedef struct entry {
+  struct entry *next;
+  char *path;
+  alias aliases[MAX_ALIASES];
+  int naliases;
+  unsigned long long dev, ino;
+  void *os;        /* the loader's handle: one reference, ours */
+  int refs;        /* open dynlib handles */
+  int holders;     /* handles not yet released, open or closed: the entry's
+                    * memory (path, ...) lives until the last is released */
+  unsigned hints;  /* union of the hints it was opened with */
+  int busy;        /* its dlopen or dlclose runs right now (unlocked) */
+  pthread_t busy_owner;
+  int inst_state;  /* INST_*: dynlib_plugin_instance runs once */
+  pthread_t inst_owner;
+  void *instance;
+} entry;
+
+struct dynlib_handle {
+  entry *e;   /* stays set after close: the entry outlives its holders */
+  int open;
+  int loaded; /* this open did the real load */
+};
+
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t inst_cond = PTHREAD_COND_INITIALIZER;
+static entry *entries;
+static dynlib_hook hook_fn;
+static void *hook_ud;
+
+/* ---- list helpers (store_lock held) ------------------------------------ */
+
+static entry *find_by_id(unsigned long long dev, unsigned long long ino) {
+  for (entry *e = entries; e; e = e->next)
+    if (e->dev == dev && e->ino == ino) return e;
+  return NULL;
+}
+
+static entry *find_by_os(void *os) {
+  for (entry *e = entries; e; e = e->next)
+    if (e->os == os) return e;
+  return NULL;
+}
+
+/* Keys are compared by length first, then memcmp: cheaper than hashing a
+ * path on every open, and there are few aliases. */
+static int alias_is(const alias *a, const char *key, size_t len) {
+  return a->len == len && memcmp(a->key, key, len) == 0;
+}
+
+static entry *find_by_alias(const char *key, size_t len) {
+  for (entry *e = entries; e; e = e->next)
+    for (int i = 0; i < e->naliases; i++)
+      if (alias_is(&e->aliases[i], key, len)) return e;
+  return NULL;
+}
+
+/* Remember that `key` (an absolute name and version) opened e. Best
+ * effort: when full or out of memory the name is searched again next time. */
+static void add_alias(entry *e, const char *key, size_t len) {
+  if (e->naliases == MAX_ALIASES) return;
+  for (int i = 0; i < e->naliases; i++)
+    if (alias_is(&e->aliases[i], key, len)) return;
+  char *copy = malloc(len);
+  if (copy == NULL) return;
+  memcpy(copy, key, len);
+  e->aliases[e->naliases].key = copy;
+  e->aliases[e->naliases].len = len;
+  e->naliases++;
+}
+
+static void free_entry(entry *e) {
+  for (int i = 0; i < e->naliases; i++) free(e->aliases[i].key);
+  free(e->path);
+  free(e);
+}
+
+static void unlink_entry(entry *e) {
+  for (entry **p = &entries; *p; p = &(*p)->next)
+    if (*p == e) {
+      *p = e->next;
+      return;
+    }
+}
+
+/* ---- hooks ------------------------------------------------------------- */
+
+void dynlib_set_hook(dynlib_hook fn, void *ud) {
+  pthread_mutex_lock(&store_lock);
+  hook_fn = fn;
+  hook_ud = ud;
+  pthread_mutex_unlock(&store_lock);
+}
+
+static void run_hook(const char *event, const char *path) {
+  pthread_mutex_lock(&store_lock);
+  dynlib_hook fn = hook_fn;
+  void *ud = hook_ud;
+  pthread_mutex_unlock(&store_lock);
+  if (fn) fn(event, path, ud);
+}
+
+/* ---- handles ----------------------------------------------------------- */
+
+/* Loads and unloads of one file never overlap: while an entry is `busy`
+ * (its dlopen or dlclose runs, unlocked), whoever finds it waits on
+ * busy_cond and looks again. Otherwise a close racing an open of the same
+ * file could leave two entries on one mapping, and a plugin's instance
+ * entry point would run twice in one load. The thread doing the transition
+ * never waits for itself: a constructor or destructor opening its own
+ * library gets an error instead of a deadlock. */
+static pthread_cond_t busy_cond = PTHREAD_COND_INITIALIZER;
+
+/* 0 when e is usable; otherwise waits for some transition to end and
+ * returns 1: the caller looks the entry up again (e itself may be gone by
+ * then). -1 when this thread owns e's transition. Store lock held. */
+static int wait_busy(entry *e) {
+  if (!e->busy) return 0;
+  if (pthread_equal(e->busy_owner, pthread_self())) return -1;
+  pthread_cond_wait(&busy_cond, &store_lock);
+  return 1;
+}
+
+static void set_busy(entry *e) {
+  e->busy = 1;
+  e->busy_owner = pthread_self();
+}
+
+static void clear_busy(entry *e) {
+  e->busy = 0;
+  pthread_cond_broadcast(&busy_cond);
+}
+
+/* Every reference to an entry is taken as a pair, refs and holders, under
+ * the store lock, by whoever finds or creates the entry for a new handle. */
+static void pin(entry *e) {
+  e->refs++;
+  e->holders++;
+}
+
+static dynlib_handle *init_handle(dynlib_handle *h, entry *e, int loaded) {
+  h->e = e;
+  h->open = 1;
+  h->loaded = loaded;
+  return h;
+}
+
+/* Drops one holder; frees the entry after the last (it is unlisted then). */
+static void drop(entry *e) {
+  pthread_mutex_lock(&store_lock);
+  int last = --e->holders == 0;
+  pthread_mutex_unlock(&store_lock);
+  if (last) free_entry(e);
+}
+
+/* Drops one open reference. At the last, the entry stays listed but busy
+ * while dlclose runs unlocked, then leaves the list. Returns 1 when this
+ * was the last reference (the library was closed). */
+static int release(entry *e) {
+  pthread_mutex_lock(&store_lock);
+  if (--e->refs > 0) {
+    pthread_mutex_unlock(&store_lock);
+    return 0;
+  }
+  set_busy(e);
+  pthread_mutex_unlock(&store_lock);
+  dynlib_debug("unload %s", e->path);
+  dl_os_close(e->os);
+  pthread_mutex_lock(&store_lock);
+  unlink_entry(e);
+  clear_busy(e);
+  pthread_mutex_unlock(&store_lock);
+  run_hook("unload", e->path);
+  return 1;
+}
+
+/* Undo a pin that did not become a handle. */
+static void unpin(entry *e) {
+  release(e);
+  drop(e);
+}
+
+/* Hints that must reach the loader even when the library is already open. */
+static unsigned promoting(unsigned wanted, unsigned have) {
+  return wanted & ~have & (DYNLIB_GLOBAL | DYNLIB_NODELETE);
+}
+
+/* The library is in the store already (e pinned by the caller): one more
+ * handle on it. */
+static dynlib_handle *reuse(dynlib_handle *h, entry *e, unsigned hints,
+                            dynlib_error *err) {
+  if (promoting(hints, e->hints)) {
+    /* The pin keeps the entry alive across the unlocked re-open. */
+    if (dl_os_promote(e->path, hints, err) != 0) {
+      unpin(e);
+      return NULL;
+    }
+    pthread_mutex_lock(&store_lock);
+    e->hints |= hints;
+    pthread_mutex_unlock(&store_lock);
+  }
+  return init_handle(h, e, 0);
+}
+
+static entry *new_entry(const char *path, unsigned long long dev,
+                        unsigned long long ino, unsigned hints) {
+  entry *e = calloc(1, sizeof *e);
+  if (e == NULL || (e->path = strdup(path)) == NULL) {
+    free(e);
+    return NULL;
+  }
+  e->dev = dev;
+  e->ino = ino;
+  e->refs = 1;
+  e->holders = 1;
+  e->hints = hints;
+  return e;
+}
+
+static int recursive_error(const char *path, dynlib_error *err) {
+  return dl_seterr(err, DYNLIB_E_LOAD_FAILED,
+                   "%s: opened from its own constructor or destructor", path);
+}
+
+/* Finds (and pins) the live entry for a file, waiting out transitions.
+ * NULL with *fail set when this thread is inside that file's transition. */
+static entry *pin_by_id(unsigned long long dev, unsigned long long ino,
+                        int *fail) {
+  entry *e;
+  *fail = 0;
+  for (;;) {
+    e = find_by_id(dev, ino);
+    if (e == NULL) return NULL;
+    int w = wait_busy(e);
+    if (w < 0) {
+      *fail = 1;
+      return NULL;
+    }
+    if (w == 0) break;
+  }
+  pin(e);
+  return e;
+}
+
+/* After dlopen in trusted mode: the loader mapped the file we checked
+ * (same device and inode), not one swapped in meanwhile. */
+static int verify_loaded(void *os, const char *path, unsigned long long dev,
+                         unsigned long long ino, dynlib_error *err) {
+  unsigned long long d, i;
+  if (dl_os_identity(os, &d, &i) == 0 && d == dev && i == ino) return 0;
+  return dl_seterr(err, DYNLIB_E_UNTRUSTED,
+                   "%s: the file loaded is not the file checked", path);
+}
+
+/* The file is not in the store: enter a busy placeholder so nobody else
+ * loads or unloads it meanwhile, dlopen unlocked, then publish. Store lock
+ * held on entry, released on return. */
+static dynlib_handle *load(dynlib_handle *h, const char *path,
+                           unsigned long long dev, unsigned long long ino,
+                           unsigned hints, const char *const *trusted,
+                           dynlib_error *err) {
+  entry *e = new_entry(path, dev, ino, hints);
+  if (e == NULL) {
+    pthread_mutex_unlock(&store_lock);
+    dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", path);
+    return NULL;
+  }
+  set_busy(e);
+  e->next = entries;
+  entries = e;
+  pthread_mutex_unlock(&store_lock);
+
+  void *os = dl_os_open(path, hints, err);
+  if (os && trusted && verify_loaded(os, path, dev, ino, err) != 0) {
+    dl_os_close(os);
+    os = NULL;
+  }
+
+  pthread_mutex_lock(&store_lock);
+  e->os = os;
+  entry *same = os ? find_by_os(os) : NULL;
+  /* A busy match is being unloaded: our new reference keeps the mapping,
+   * and our entry takes over. */
+  if (same == e || (same != NULL && same->busy)) same = NULL;
+  if (os == NULL || same != NULL) unlink_entry(e);
+  if (same != NULL) pin(same);
+  clear_busy(e);
+  pthread_mutex_unlock(&store_lock);
+
+  if (os == NULL) {
+    free_entry(e);
+    return NULL;
+  }
+  if (same != NULL) {
+    /* glibc handed back a library it had loaded from this path before the
+     * file was replaced: the same library, so the same entry. */
+    dl_os_close(os);
+    free_entry(e);
+    return reuse(h, same, hints, err);
+  }
+  dynlib_debug("loaded %s", path);
+  run_hook("load", path);
+  return init_handle(h, e, 1);
+}
+
+/* An absolute name opened before: the entry, pinned, or NULL. */
+static entry *reopen_by_alias(const char *key, size_t len) {
+  pthread_mutex_lock(&store_lock);
+  entry *e;
+  for (;;) {
+    e = find_by_alias(key, len);
+    if (e == NULL) break;
+    int w = wait_busy(e);
+    if (w < 0) {
+      e = NULL; /* inside its own transition: take the slow path's error */
+      break;
+    }
+    if (w == 0) {
+      pin(e);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&store_lock);
+  return e;
+}
+
+static void remember(dynlib_handle *h, const char *key, size_t len) {
+  pthread_mutex_lock(&store_lock);
+  add_alias(h->e, key, len);
+  pthread_mutex_unlock(&store_lock);
+}
+
+/* The alias key of (name, version): both strings with their NULs, so no
+ * two pairs share a key. 0 when too long to remember. */
+static size_t alias_key(char *buf, size_t size, const char *name,
+                        const char *version) {
+  size_t n = strlen(name) + 1, v = version ? strlen(version) + 1 : 0;
+  if (n + v > size) return 0;
+  memcpy(buf, name, n);
+  if (version) memcpy(buf + n, version, v);
+  return n + v;
+}
+
+size_t dynlib_handle_size(void) { return sizeof(dynlib_handle); }
+
+/* Trusted mode: where the file is, and where its dependencies would be
+ * searched, before anything is loaded. */
+static int check_trust(const char *path, const char *const *trusted,
+                       dynlib_error *err) {
+  if (trusted == NULL) return 0;
+  if (dl_check_trusted(path, trusted, err) != 0) return -1;
+  return dl_check_search_paths(path, trusted, err);
+}
+
+/* Checks the file, then joins its entry or loads it. */
+static dynlib_handle *open_path(dynlib_handle *h, const char *path,
+                                unsigned hints, const char *const *trusted,
+                                dynlib_error *err) {
+  unsigned long long dev = 0, ino = 0;
+  if (dl_check_library(path, &dev, &ino, err) != 0) return NULL;
+  if (check_trust(path, trusted, err) != 0) return NULL;
+  pthread_mutex_lock(&store_lock);
+  int fail;
+  entry *e = pin_by_id(dev, ino, &fail);
+  if (fail) {
+    pthread_mutex_unlock(&store_lock);
+    recursive_error(path, err);
+    return NULL;
+  }
+  if (e == NULL) return load(h, path, dev, ino, hints, trusted, err); /* unlocks */
+  pthread_mutex_unlock(&store_lock);
+  return reuse(h, e, hints, err);
+}
+
+dynlib_handle *dynlib_open_in(void *mem, const char *name,
+                              const dynlib_options *opt, dynlib_error *err) {
+  static const dynlib_options defaults = {0, NULL, NULL};
+  if (opt == NULL) opt = &defaults;
+  dl_clearerr(err);
+  /* Trusted mode always checks the file itself. */
+  char key[1024];
+  size_t klen = 0;
+  if (name[0] == '/' && opt->trusted == NULL)
+    klen = alias_key(key, sizeof key, name, opt->version);
+  if (klen) {
+    entry *e = reopen_by_alias(key, klen);
+    if (e) return reuse(mem, e, opt->hints, err);
+  }
+  char *path = dynlib_find(name, opt->version, err);
+  if (path == NULL) return NULL;
+  dynlib_handle *h = open_path(mem, path, opt->hints, opt->trusted, err);
+  free(path);
+  if (h && klen) remember(h, key, klen);
+  return h;
+}
+
+void *dynlib_sym(dynlib_handle *h, const char *name, dynlib_error *err) {
+  if (!h->open) {
+    dl_seterr(err, DYNLIB_E_CLOSED, "%s: library handle is closed",
+              h->e->path);
+    return NULL;
+  }
+  return dl_os_sym(h->e->os, h->e->path, name, err);
+}
+
+dynlib_handle *dynlib_open(const char *name, const dynlib_options *opt,
+                           dynlib_error *err) {
+  dynlib_handle *mem = malloc(sizeof *mem);
+  if (mem == NULL) {
+    dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", name);
+    return NULL;
+  }
+  dynlib_handle *h = dynlib_open_in(mem, name, opt, err);
+  if (h == NULL) free(mem);
+  return h;
+}
+
+int dynlib_close(dynlib_handle *h) {
+  if (h == NULL || !h->open) return 0;
+  h->open = 0;
+  return release(h->e);
+}
+
+void dynlib_release(dynlib_handle *h) {
+  if (h == NULL) return;
+  dynlib_close(h);
+  drop(h->e);
+  h->e = NULL;
+}
+
+void dynlib_free(dynlib_handle *h) {
+  dynlib_release(h);
+  free(h);
+}
+
+int dynlib_is_open(const dynlib_handle *h) { return h != NULL && h->open; }
+int dynlib_was_loaded(const dynlib_handle *h) { return h->loaded; }
+const char *dynlib_path(const dynlib_handle *h) { return h->e->path; }
+void *dynlib_os_handle(const dynlib_handle *h) {
+  return h->open ? h->e->os : NULL;
+}
+
+/* ---- plugin instances -------------------------------------------------- */
+
+typedef void *(*instance_fn)(void);
+
+/* Wait until no other thread is running the entry point; returns the state
+ * seen. A thread re-entering its own entry point sees INST_RUNNING. */
+static int wait_instance(entry *e) {
+  while (e->inst_state == INST_RUNNING &&
+         !pthread_equal(e->inst_owner, pthread_self()))
+    pthread_cond_wait(&inst_cond, &store_lock);
+  return e->inst_state;
+}
+
+static void finish_instance(entry *e, int state, void *instance) {
+  pthread_mutex_lock(&store_lock);
+  e->inst_state = state;
+  e->instance = instance;
+  pthread_cond_broadcast(&inst_cond);
+  pthread_mutex_unlock(&store_lock);
+}
+
+void *dynlib_instance(dynlib_handle *h, dynlib_error *err) {
+  dl_clearerr(err);
+  if (!h->open) {
+    dl_seterr(err, DYNLIB_E_CLOSED, "%s: library handle is closed",
+              h->e->path);
+    return NULL;
+  }
+  entry *e = h->e;
+  pthread_mutex_lock(&store_lock);
+  int state = wait_instance(e);
+  if (state == INST_DONE) {
+    void *inst = e->instance;
+    pthread_mutex_unlock(&store_lock);
+    return inst;
+  }
+  if (state == INST_RUNNING) {
+    pthread_mutex_unlock(&store_lock);
+    dl_seterr(err, DYNLIB_E_INVALID,
+              "%s: plugin instance requested from its own entry point",
+              e->path);
+    return NULL;
+  }
+  e->inst_state = INST_RUNNING;
+  e->inst_owner = pthread_self();
+  pthread_mutex_unlock(&store_lock);
+
+  /* The entry point runs unlocked: it may open libraries through dynlib. */
+  void *sym = dl_os_sym(e->os, e->path, "dynlib_plugin_instance", err);
+  if (sym == NULL) {
+    finish_instance(e, INST_NONE, NULL);
+    return NULL;
+  }
+  instance_fn fn;
+  memcpy(&fn, &sym, sizeof fn); /* object pointer -> function pointer */
+  void *inst = fn();
+  finish_instance(e, INST_DONE, inst);
+  return inst;
+}
+
+/* ---- listing ----------------------------------------------------------- */
+
+size_t dynlib_store_foreach(void (*fn)(const dynlib_entry_info *, void *),
+                            void *ud) {
+  size_t n = 0;
+  pthread_mutex_lock(&store_lock);
+  for (entry *e = entries; e; e = e->next) {
+    if (e->busy) continue; /* half loaded or half unloaded */
+    n++;
+    dynlib_entry_info info = {e->path, e->dev, e->ino, e->refs, e->hints,
+                              e->inst_state == INST_DONE};
+    if (fn) fn(&info, ud);
+  }
+  pthread_mutex_unlock(&store_lock);
+  return n;
+}

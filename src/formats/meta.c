@@ -1,0 +1,267 @@
+/*
+ * meta.c - a plugin's metadata record, found without loading the plugin.
+ *
+ * The record is an ELF note (owner "dynlib", type DYNLIB_NOTE_TYPE) whose
+ * descriptor holds: format, ABI, JSON length, JSON text (dynlib_plugin.h).
+ * Order of the search: the PT_NOTE segments (one small read near the start
+ * of the file), then the section table (.note.dynlib), and only for a
+ * shared object whose section table is missing or unusable (never a core
+ * dump: those can be huge), a chunked search of the whole file for the
+ * note's header (memmem, bounded chunks overlapping by the pattern's length
+ * so a header straddling two chunks is found, holes of sparse files
+ * skipped). Every length is checked before anything is read or allocated.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dynlib_plugin.h"
+#include "os/file.h"
+#include "base/internal.h"
+#include "formats/meta.h"
+
+#define NOTE_HEADER 12
+#define NAME_SIZE 8 /* "dynlib\0" padded to 4 */
+#define DESC_FIXED 12 /* format, abi, length */
+#define SEARCH_CHUNK (256u << 10)
+#define MAX_NOTES 4096
+
+/* The 20 bytes a note of ours starts with, in the file's byte order. Built
+ * at run time so that dynlib's own binary never holds them contiguously
+ * (the search would find dynlib itself). */
+static void note_pattern(const dl_elf *e, unsigned char pat[NOTE_HEADER + NAME_SIZE],
+                         uint32_t descsz) {
+  uint32_t v[3] = {7, descsz, DYNLIB_NOTE_TYPE};
+  for (int i = 0; i < 3; i++)
+    for (int b = 0; b < 4; b++)
+      pat[i * 4 + b] = (unsigned char)(e->big_endian ? v[i] >> (24 - 8 * b)
+                                                     : v[i] >> (8 * b));
+  const char owner[] = {'d', 'y', 'n', 'l', 'i', 'b', 0, 0};
+  memcpy(pat + NOTE_HEADER, owner, NAME_SIZE);
+}
+
+/* Decodes our descriptor at desc_off (desc_size bytes inside the note). */
+static int read_desc(const dl_elf *e, uint64_t desc_off, uint64_t desc_size,
+                     int source, dl_meta *out, dynlib_error *err) {
+  unsigned char fixed[DESC_FIXED];
+  if (desc_size < DESC_FIXED)
+    return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                     "%s: metadata record too short (%llu bytes)", e->name,
+                     (unsigned long long)desc_size);
+  if (dl_elf_read(e, desc_off, fixed, DESC_FIXED, "metadata record", err) != 0)
+    return -1;
+  uint32_t format = dl_elf_u32(e, fixed), abi = dl_elf_u32(e, fixed + 4);
+  uint32_t len = dl_elf_u32(e, fixed + 8);
+  if (format != DYNLIB_NOTE_FORMAT)
+    return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                     "%s: metadata record format %u is not supported (this "
+                     "dynlib reads format %u)",
+                     e->name, format, DYNLIB_NOTE_FORMAT);
+  if (len > desc_size - DESC_FIXED || len > DL_META_MAX_JSON)
+    return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                     "%s: metadata length %u runs past its note", e->name, len);
+  char *json = malloc((size_t)len + 1);
+  if (json == NULL)
+    return dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", e->name);
+  if (dl_elf_read(e, desc_off + DESC_FIXED, json, len, "metadata", err) != 0) {
+    free(json);
+    return -1;
+  }
+  json[len] = '\0';
+  if (strlen(json) != len) {
+    free(json);
+    return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                     "%s: metadata text holds a NUL byte", e->name);
+  }
+  out->json = json;
+  out->length = len;
+  out->format = format;
+  out->abi = abi;
+  out->source = source;
+  return 0;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
+
+/* Walks the notes in [off, off + size): 1 found (out set), 0 none, -1. */
+static int walk_notes(const dl_elf *e, uint64_t off, uint64_t size,
+                      uint64_t align, int source, dl_meta *out,
+                      dynlib_error *err) {
+  if (!dl_elf_in_file(e, off, size)) return 0; /* a NOBITS or odd segment */
+  if (align != 8) align = 4;
+  uint64_t end = off + size;
+  for (int n = 0; n < MAX_NOTES && end - off >= NOTE_HEADER; n++) {
+    unsigned char h[NOTE_HEADER + NAME_SIZE];
+    size_t want = end - off >= sizeof h ? sizeof h : NOTE_HEADER;
+    if (dl_elf_read(e, off, h, want, "note", err) != 0) return -1;
+    uint64_t namesz = dl_elf_u32(e, h), descsz = dl_elf_u32(e, h + 4);
+    uint32_t type = dl_elf_u32(e, h + 8);
+    uint64_t name_off = off + NOTE_HEADER;
+    uint64_t desc_off = name_off + align_up(namesz, align);
+    if (desc_off > end || descsz > end - desc_off) break; /* malformed: stop */
+    int ours = namesz == 7 && type == DYNLIB_NOTE_TYPE &&
+               want == sizeof h && memcmp(h + NOTE_HEADER, "dynlib", 7) == 0;
+    if (ours) return read_desc(e, desc_off, descsz, source, out, err) == 0 ? 1 : -1;
+    off = desc_off + align_up(descsz, align);
+    if (off > end) break;
+  }
+  return 0;
+}
+
+static int from_segments(const dl_elf *e, dl_meta *out, dynlib_error *err) {
+  for (unsigned i = 0; i < e->phnum; i++) {
+    dl_elf_phdr ph;
+    if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
+    if (ph.type != PT_NOTE) continue;
+    int r = walk_notes(e, ph.offset, ph.filesz, ph.align, DL_META_NOTE, out, err);
+    if (r != 0) return r;
+  }
+  return 0;
+}
+
+/* 1 found, 0 none, -1 error, -2 no usable section table. */
+static int from_sections(const dl_elf *e, dl_meta *out, dynlib_error *err) {
+  dl_elf_shdr sh;
+  dynlib_error ignored;
+  int r = dl_elf_section_by_name(e, ".note.dynlib", &sh, &ignored);
+  if (r < 0) return -2;
+  if (r == 0 || sh.type != SHT_NOTE) return 0;
+  return walk_notes(e, sh.offset, sh.size, sh.addralign, DL_META_SECTION, out, err);
+}
+
+int64_t dl_meta_search(const dl_elf *e, dl_next_data_fn next_data,
+                       size_t chunk) {
+  unsigned char pat[NOTE_HEADER + NAME_SIZE];
+  note_pattern(e, pat, 0);
+  /* The descriptor size varies: search for the fixed tail (type and owner)
+   * and check the name size before it. */
+  const unsigned char *tail = pat + 8;
+  const size_t tail_len = sizeof pat - 8;
+  if (chunk < 4 * sizeof pat) chunk = 4 * sizeof pat;
+  unsigned char *buf = malloc(chunk);
+  if (buf == NULL) return -1;
+  int64_t found = -1;
+  uint64_t off = 0;
+  while (off < e->size && found < 0) {
+    if (next_data) {
+      uint64_t data = next_data(e->ctx, off);
+      if (data > off) off = data >= 8 ? data - 8 : 0; /* keep the name size */
+      if (off >= e->size) break;
+    }
+    size_t n = e->size - off < chunk ? (size_t)(e->size - off) : chunk;
+    if (e->read(e->ctx, off, buf, n) != 0) break;
+    for (size_t from = 0; from + tail_len <= n;) {
+      unsigned char *hit = memmem(buf + from, n - from, tail, tail_len);
+      if (hit == NULL) break;
+      size_t at = (size_t)(hit - buf);
+      uint64_t hdr = off + at;
+      unsigned char namesz[4];
+      const unsigned char *ns = at >= 8 ? buf + at - 8 : namesz; /* in the chunk? */
+      if (hdr >= 8 && (at >= 8 || e->read(e->ctx, hdr - 8, namesz, 4) == 0) &&
+          memcmp(ns, pat, 4) == 0) {
+        found = (int64_t)(hdr - 8);
+        break;
+      }
+      from = at + 1;
+    }
+    if (n < chunk) break;
+    off += n - (tail_len - 1); /* overlap: a straddling header is seen whole */
+  }
+  free(buf);
+  return found;
+}
+
+static int from_search(const dl_elf *e, dl_next_data_fn next_data,
+                       dl_meta *out, dynlib_error *err) {
+  int64_t at = dl_meta_search(e, next_data, SEARCH_CHUNK);
+  if (at < 0) return 0;
+  unsigned char h[NOTE_HEADER];
+  if (dl_elf_read(e, (uint64_t)at, h, NOTE_HEADER, "note", err) != 0) return -1;
+  uint64_t descsz = dl_elf_u32(e, h + 4);
+  uint64_t desc_off = (uint64_t)at + NOTE_HEADER + NAME_SIZE;
+  if (desc_off > e->size || descsz > e->size - desc_off)
+    return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                     "%s: metadata note runs past the end of the file", e->name);
+  return read_desc(e, desc_off, descsz, DL_META_SEARCH, out, err) == 0 ? 1 : -1;
+}
+
+int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
+                     dynlib_error *err) {
+  memset(out, 0, sizeof *out);
+  int r = from_segments(e, out, err);
+  if (r == 0) r = from_sections(e, out, err);
+  /* Only a shared object can be a plugin: a core dump or an executable
+   * without a section table is not searched (a core file can be huge). */
+  if (r == -2 && e->type == ET_DYN) r = from_search(e, next_data, out, err);
+  if (r == -2) r = 0;
+  if (r == 1) return 0;
+  if (r < 0) return -1;
+  return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata",
+                   e->name);
+}
+
+static int read_opened(dl_file *f, const char *path, dl_meta *out,
+                       dynlib_error *err) {
+  dl_elf e;
+  int rc = dl_elf_open(&e, dl_file_read_at, f, f->size, path, err);
+  if (rc == 0) rc = dl_meta_read_elf(&e, dl_file_next_data, out, err);
+  dl_file_close(f);
+  return rc;
+}
+
+int dl_meta_read(const char *path, dl_meta *out, dynlib_error *err) {
+  dl_file f;
+  memset(out, 0, sizeof *out);
+  if (dl_file_open(&f, path, err) != 0) return -1;
+  return read_opened(&f, path, out, err);
+}
+
+/* dl_file_open without its first stat: the caller's directory entry said
+ * "regular file"; fstat on the opened file still decides. */
+static int open_regular(dl_file *f, const char *path, dynlib_error *err) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return dl_seterr(err, DYNLIB_E_NOT_FOUND, "%s: no such file", path);
+    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(errno));
+  }
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+    close(fd);
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: %s, not a library", path,
+                     S_ISREG(st.st_mode) ? "empty file" : "not a regular file");
+  }
+  f->fd = fd;
+  f->path = path;
+  f->size = (uint64_t)st.st_size;
+  f->dev = st.st_dev;
+  f->ino = st.st_ino;
+  f->headlen = 0;
+  f->head_read = 0;
+  f->cache = NULL;
+  return 0;
+}
+
+int dl_meta_read_regular(const char *path, dl_meta *out, dynlib_error *err) {
+  dl_file f;
+  memset(out, 0, sizeof *out);
+  if (open_regular(&f, path, err) != 0) return -1;
+  return read_opened(&f, path, out, err);
+}
+
+void dl_meta_free(dl_meta *m) {
+  free(m->json);
+  m->json = NULL;
+}
