@@ -1,13 +1,13 @@
 /*
  * error.c - error codes, their names, and the DYNLIB_DEBUG log.
  */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/internal.h"
+#include "os/os.h"
 
 static const char *const code_names[] = {
     "ok",          "not_found",    "not_a_library", "wrong_arch",
@@ -44,7 +44,7 @@ int dynlib_debug_enabled(void) {
   static int enabled = -1; /* atomics: TSan-clean when threads race here */
   int e = __atomic_load_n(&enabled, __ATOMIC_RELAXED);
   if (e < 0) {
-    const char *v = secure_getenv("DYNLIB_DEBUG");
+    const char *v = dl_os_getenv("DYNLIB_DEBUG");
     e = (v != NULL && v[0] != '\0' && strcmp(v, "0") != 0);
     __atomic_store_n(&enabled, e, __ATOMIC_RELAXED);
   }

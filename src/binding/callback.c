@@ -18,13 +18,13 @@
  *   from C is the C side's bug, as with any dangling function pointer.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calls/call.h"
 #include "binding/ldl.h"
 #include "calls/sig.h"
+#include "os/os.h"
 
 #define CB_MT "dynlib.callback"
 
@@ -44,7 +44,7 @@ typedef struct ldl_cb {
   ffi_type *types[DL_MAX_ARGS];
   dl_sig sig;
   lua_State *L;
-  pthread_t owner;
+  dl_os_thread_id owner;
   int failed;            /* an error is pending: return zero at once */
   unsigned rejected;     /* calls refused: from another thread */
 } ldl_cb;
@@ -154,7 +154,7 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *ud) {
   ldl_cb *cb = ud;
   zero_result(&cb->sig.ret, ret);
   /* The thread first: nothing else of cb is touched from another one. */
-  if (!pthread_equal(cb->owner, pthread_self())) {
+  if (!dl_os_thread_same(cb->owner, dl_os_thread_self())) {
     __atomic_add_fetch(&cb->rejected, 1, __ATOMIC_RELAXED);
     return;
   }
@@ -233,7 +233,7 @@ static int l_callback(lua_State *L) {
     return luaL_error(L, "dynlib: libffi cannot make callback '%s'", proto);
   }
   cb->L = L;
-  cb->owner = pthread_self();
+  cb->owner = dl_os_thread_self();
   /* Anchored: C may hold the code pointer for as long as it likes. */
   ldl_registry_table(L, &ANCHOR_KEY);
   lua_pushlightuserdata(L, cb);

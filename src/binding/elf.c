@@ -6,7 +6,7 @@
 #include <elf.h>
 #include <string.h>
 
-#include "os/file.h"
+#include "base/file.h"
 #include "formats/inspect.h"
 #include "binding/ldl.h"
 

@@ -11,7 +11,7 @@
 #include "core/check.h"
 #include "formats/elf.h"
 #include "formats/elf_dynamic.h"
-#include "os/file.h"
+#include "base/file.h"
 #include "formats/inspect.h"
 #include "base/internal.h"
 

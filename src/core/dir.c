@@ -6,18 +6,13 @@
  * files (open, fstat, one pread, close), so the listing's d_type stands in
  * for the stat before open, and the reads are shared out to a few threads.
  */
-#define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
+#define _GNU_SOURCE /* strdup */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/dir.h"
 #include "base/internal.h"
+#include "os/os.h"
 
 #define MAX_THREADS 8
 #define ITEMS_PER_THREAD 32
@@ -66,47 +61,42 @@ static char *join(const char *dir, const char *name) {
   return p;
 }
 
-static dl_kind kind_of_mode(mode_t m) {
-  if (S_ISREG(m)) return DL_KIND_FILE;
-  if (S_ISDIR(m)) return DL_KIND_DIR;
-  if (S_ISFIFO(m)) return DL_KIND_FIFO;
-  if (S_ISSOCK(m)) return DL_KIND_SOCKET;
-  if (S_ISCHR(m) || S_ISBLK(m)) return DL_KIND_DEVICE;
-  return DL_KIND_OTHER;
-}
-
-/* The kind readdir already knows, without a system call; UNKNOWN for links
- * and for file systems that do not say. */
-static dl_kind kind_of_dirent(unsigned char type) {
-  switch (type) {
-    case DT_REG: return DL_KIND_FILE;
-    case DT_DIR: return DL_KIND_DIR;
-    case DT_FIFO: return DL_KIND_FIFO;
-    case DT_SOCK: return DL_KIND_SOCKET;
-    case DT_CHR:
-    case DT_BLK: return DL_KIND_DEVICE;
-    default: return DL_KIND_UNKNOWN;
+/* The kind as the OS says it; UNKNOWN for links, whose target decides. */
+static dl_kind kind_of(dl_os_kind k) {
+  switch (k) {
+    case DL_OS_FILE: return DL_KIND_FILE;
+    case DL_OS_DIR: return DL_KIND_DIR;
+    case DL_OS_FIFO: return DL_KIND_FIFO;
+    case DL_OS_SOCKET: return DL_KIND_SOCKET;
+    case DL_OS_CHARDEV:
+    case DL_OS_BLOCKDEV: return DL_KIND_DEVICE;
+    case DL_OS_UNKNOWN:
+    case DL_OS_LINK: return DL_KIND_UNKNOWN;
+    default: return DL_KIND_OTHER;
   }
 }
 
 /* lstat, and stat through a link; *link tells a link apart. */
 static dl_kind kind_by_stat(const char *path, int *link) {
-  struct stat st;
+  dl_os_info st;
   *link = 0;
-  if (lstat(path, &st) != 0) return DL_KIND_UNKNOWN; /* gone: the read says */
-  if (S_ISLNK(st.st_mode)) {
+  if (dl_os_lstat(path, &st) != 0) return DL_KIND_UNKNOWN; /* gone: the read says */
+  if (st.kind == DL_OS_LINK) {
     *link = 1;
-    if (stat(path, &st) != 0) return DL_KIND_BROKEN_LINK;
+    if (dl_os_stat(path, &st) != 0) return DL_KIND_BROKEN_LINK;
   }
-  return kind_of_mode(st.st_mode);
+  dl_kind k = kind_of(st.kind);
+  return k == DL_KIND_UNKNOWN ? DL_KIND_OTHER : k;
 }
 
-static int open_error(const char *dir, dynlib_error *err) {
-  if (errno == ENOENT)
+static int open_error(const char *dir, int e, dynlib_error *err) {
+  char buf[256];
+  dl_os_errkind k = dl_os_errkind_of(e);
+  if (k == DL_OS_E_MISSING)
     return dl_seterr(err, DYNLIB_E_NOT_FOUND, "%s: no such folder", dir);
-  if (errno == ENOTDIR)
+  if (k == DL_OS_E_NOTDIR)
     return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: not a folder", dir);
-  return dl_seterr(err, DYNLIB_E_IO, "%s: %s", dir, strerror(errno));
+  return dl_seterr(err, DYNLIB_E_IO, "%s: %s", dir, dl_os_strerror(e, buf, sizeof buf));
 }
 
 static int list(dl_scan *s, const char *dir, int recursive, int depth,
@@ -134,26 +124,25 @@ static int enter(dl_scan *s, char *path, int link, int recursive, int depth,
 
 static int list(dl_scan *s, const char *dir, int recursive, int depth,
                 dynlib_error *err) {
-  DIR *d = opendir(dir);
-  if (d == NULL) return open_error(dir, err);
-  struct dirent *ent;
+  dl_os_dir *d;
+  int e = dl_os_dir_open(dir, &d);
+  if (e != 0) return open_error(dir, e, err);
+  const char *name;
+  dl_os_kind os_kind;
   int rc = 0;
-  while (rc == 0 && (ent = readdir(d)) != NULL) {
-    const char *name = ent->d_name;
-    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
-      continue;
+  while (rc == 0 && (name = dl_os_dir_next(d, &os_kind)) != NULL) {
     char *path = join(dir, name);
     if (path == NULL) {
       rc = oom(err);
       break;
     }
     int link = 0;
-    dl_kind kind = kind_of_dirent(ent->d_type);
+    dl_kind kind = kind_of(os_kind);
     if (kind == DL_KIND_UNKNOWN) kind = kind_by_stat(path, &link);
     if (kind == DL_KIND_DIR) rc = enter(s, path, link, recursive, depth, err);
     else rc = push(s, path, kind, err);
   }
-  closedir(d);
+  dl_os_dir_close(d);
   return rc;
 }
 
@@ -211,21 +200,20 @@ struct job {
   size_t next; /* the next item to read: taken with an atomic add */
 };
 
-static void *work(void *arg) {
+static void work(void *arg) {
   struct job *j = arg;
   for (;;) {
     size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
     if (i >= j->s->n) break;
     read_item(&j->s->items[i], j->hook, j->ctx);
   }
-  return NULL;
 }
 
 static unsigned pick_threads(size_t n, unsigned asked) {
   unsigned t = asked;
   if (t == 0) {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    t = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;
+    unsigned cpus = dl_os_cpu_count();
+    t = cpus > MAX_THREADS ? MAX_THREADS : cpus;
     size_t by_items = n / ITEMS_PER_THREAD;
     if (t > by_items) t = by_items > 0 ? (unsigned)by_items : 1;
   }
@@ -237,19 +225,13 @@ static unsigned pick_threads(size_t n, unsigned asked) {
 void dl_scan_read(dl_scan *s, unsigned threads, dl_scan_hook hook, void *ctx) {
   struct job j = {s, hook, ctx, 0};
   unsigned t = pick_threads(s->n, threads);
-  pthread_t tid[MAX_THREADS];
+  dl_os_thread tid[MAX_THREADS];
   unsigned started = 0;
-  if (t > 1) {
-    /* Workers take no signals: the host's handlers expect its own threads. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    while (started < t - 1 && pthread_create(&tid[started], NULL, work, &j) == 0)
+  if (t > 1)
+    while (started < t - 1 && dl_os_thread_start(&tid[started], work, &j) == 0)
       started++;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-  }
   work(&j); /* this thread reads too; with no worker, it reads everything */
-  for (unsigned i = 0; i < started; i++) pthread_join(tid[i], NULL);
+  for (unsigned i = 0; i < started; i++) dl_os_thread_join(&tid[i]);
 }
 
 void dl_scan_free(dl_scan *s, void (*drop)(void *user)) {

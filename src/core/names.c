@@ -7,20 +7,17 @@
  * dlopen sees it. GNU ld scripts (libm.so, libc.so on Debian) are followed.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/internal.h"
 #include "formats/ldcache.h"
 #include "formats/ldscript.h"
 #include "core/names.h"
+#include "os/os.h"
 
 #define MAX_CANDIDATES 4
 #define MAX_SCRIPT_DEPTH 4
@@ -155,37 +152,37 @@ dynlib_strv dynlib_candidates(const char *name, const char *version) {
 /* ---- the dynlib path --------------------------------------------------- */
 
 /* Readers copy the list under the lock; a writer swaps in a new copy. */
-static pthread_mutex_t path_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *dynlib_path_list; /* ':'-separated */
+static dl_os_mutex path_lock = DL_OS_MUTEX_INIT;
+static char *dynlib_path_list; /* DL_OS_PATH_LIST_SEP-separated */
 static int path_initialized;   /* DYNLIB_PATH read (or a path set) */
 
 int dynlib_set_path(const char *colon_list) {
   if (colon_list == NULL) {
-    const char *env = secure_getenv("DYNLIB_PATH");
+    const char *env = dl_os_getenv("DYNLIB_PATH");
     colon_list = env ? env : "";
   }
   char *copy = strdup(colon_list);
   if (copy == NULL) return -1;
-  pthread_mutex_lock(&path_lock);
+  dl_os_lock(&path_lock);
   char *old = dynlib_path_list;
   dynlib_path_list = copy;
   path_initialized = 1;
-  pthread_mutex_unlock(&path_lock);
+  dl_os_unlock(&path_lock);
   free(old);
   return 0;
 }
 
 char *dynlib_get_path(void) {
-  pthread_mutex_lock(&path_lock);
+  dl_os_lock(&path_lock);
   if (!path_initialized) {
-    /* secure_getenv: a setuid program ignores DYNLIB_PATH, as ld.so
+    /* dl_os_getenv: a setuid program ignores DYNLIB_PATH, as ld.so
      * ignores LD_LIBRARY_PATH. On out-of-memory, retried next time. */
-    const char *env = secure_getenv("DYNLIB_PATH");
+    const char *env = dl_os_getenv("DYNLIB_PATH");
     dynlib_path_list = strdup(env ? env : "");
     path_initialized = dynlib_path_list != NULL;
   }
   char *copy = dynlib_path_list ? strdup(dynlib_path_list) : NULL;
-  pthread_mutex_unlock(&path_lock);
+  dl_os_unlock(&path_lock);
   return copy;
 }
 
@@ -240,12 +237,13 @@ static void dirs_push(dirlist *d, const char *dir, size_t len) {
  * directory (or one below it), which is never searched for bare names. */
 static void dirs_add_list(dirlist *d, const char *list, const char *what) {
   for (const char *p = list; p && *p && !d->oom;) {
-    size_t len = strcspn(p, ":");
+    const char sep[2] = {DL_OS_PATH_LIST_SEP, '\0'};
+    size_t len = strcspn(p, sep);
     if (len > 0 && p[0] == '/') dirs_push(d, p, len);
     else if (len > 0)
       dynlib_debug("%s: relative entry '%.*s' ignored", what, (int)len, p);
     p += len;
-    if (*p == ':') p++;
+    if (*p == DL_OS_PATH_LIST_SEP) p++;
   }
 }
 
@@ -258,8 +256,8 @@ static void dirs_collect(dirlist *d) {
   }
   dirs_add_list(d, mine, "dynlib path");
   free(mine);
-  /* secure_getenv: no LD_LIBRARY_PATH in setuid programs, as ld.so does. */
-  dirs_add_list(d, secure_getenv("LD_LIBRARY_PATH"), "LD_LIBRARY_PATH");
+  /* dl_os_getenv: no LD_LIBRARY_PATH in setuid programs, as ld.so does. */
+  dirs_add_list(d, dl_os_getenv("LD_LIBRARY_PATH"), "LD_LIBRARY_PATH");
   d->nuser = d->n;
   for (size_t i = 0; i < sizeof default_dirs / sizeof default_dirs[0]; i++)
     if (strcmp(default_dirs[i], "/lib/") != 0 &&
@@ -289,12 +287,14 @@ dynlib_strv dynlib_search_dirs(void) {
  * or searched name that is a directory (/usr/lib/x86_64-linux-gnu/perl)
  * is passed over, as dlopen would. */
 static int exists(const char *path, int exact) {
-  struct stat st;
-  if (stat(path, &st) != 0) {
-    dynlib_debug("candidate %s: %s", path, strerror(errno));
+  dl_os_info st;
+  int e = dl_os_stat(path, &st);
+  if (e != 0) {
+    char buf[256];
+    dynlib_debug("candidate %s: %s", path, dl_os_strerror(e, buf, sizeof buf));
     return 0;
   }
-  if (S_ISDIR(st.st_mode) && !exact) {
+  if (st.kind == DL_OS_DIR && !exact) {
     dynlib_debug("candidate %s: a directory, passed over", path);
     return 0;
   }
@@ -474,10 +474,12 @@ char *dynlib_find(const char *name, const char *version, dynlib_error *err) {
   cands_free(&c);
   found = follow_script(found, 0, err);
   if (found == NULL) return NULL;
-  char *real = realpath(found, NULL);
+  int e = 0;
+  char *real = dl_os_realpath(found, &e);
+  char buf[256];
   if (real == NULL)
-    dl_seterr(err, errno == ENOMEM ? DYNLIB_E_IO : DYNLIB_E_NOT_FOUND, "%s: %s",
-              found, strerror(errno));
+    dl_seterr(err, dl_os_errkind_of(e) == DL_OS_E_NOMEM ? DYNLIB_E_IO : DYNLIB_E_NOT_FOUND,
+              "%s: %s", found, dl_os_strerror(e, buf, sizeof buf));
   else if (strcmp(real, found) != 0)
     dynlib_debug("%s: real path %s", found, real);
   free(found);

@@ -9,8 +9,7 @@
  * dlopen, dlclose or plugin code, so a library's constructor may itself open
  * libraries through dynlib.
  */
-#define _GNU_SOURCE
-#include <pthread.h>
+#define _GNU_SOURCE /* strdup */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +19,32 @@
 #include "core/trust.h"
 
 enum { INST_NONE, INST_RUNNING, INST_DONE };
+
+/* ---- the loader, with dynlib's errors ----------------------------------- */
+
+static void *os_load(const char *path, unsigned hints, dynlib_error *err) {
+  char why[512];
+  void *h = dl_os_load(path, hints, why, sizeof why);
+  if (h == NULL)
+    dl_seterr(err, DYNLIB_E_LOAD_FAILED, "%s: cannot load: %s", path, why);
+  return h;
+}
+
+static int os_promote(const char *path, unsigned hints, dynlib_error *err) {
+  char why[512];
+  if (dl_os_promote(path, hints, why, sizeof why) == 0) return 0;
+  return dl_seterr(err, DYNLIB_E_LOAD_FAILED, "%s: cannot reopen: %s", path, why);
+}
+
+static void *os_symbol(void *handle, const char *path, const char *name,
+                       dynlib_error *err) {
+  char why[512];
+  void *p = dl_os_symbol(handle, name, why, sizeof why);
+  if (p == NULL)
+    dl_seterr(err, DYNLIB_E_NO_SYMBOL, "%s: no symbol '%s'%s%s", path, name,
+              why[0] ? ": " : "", why[0] ? why : " (its value is NULL)");
+  return p;
+}
 
 /* Names an entry was opened by (absolute paths only: a relative one depends
  * on the current directory, a bare one on the search path). Re-opening by
@@ -44,9 +69,9 @@ typedef struct entry {
                     * memory (path, ...) lives until the last is released */
   unsigned hints;  /* union of the hints it was opened with */
   int busy;        /* its dlopen or dlclose runs right now (unlocked) */
-  pthread_t busy_owner;
+  dl_os_thread_id busy_owner;
   int inst_state;  /* INST_*: dynlib_plugin_instance runs once */
-  pthread_t inst_owner;
+  dl_os_thread_id inst_owner;
   void *instance;
 } entry;
 
@@ -56,8 +81,8 @@ struct dynlib_handle {
   int loaded; /* this open did the real load */
 };
 
-static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t inst_cond = PTHREAD_COND_INITIALIZER;
+static dl_os_mutex store_lock = DL_OS_MUTEX_INIT;
+static dl_os_cond inst_cond = DL_OS_COND_INIT;
 static entry *entries;
 static dynlib_hook hook_fn;
 static void *hook_ud;
@@ -120,17 +145,17 @@ static void unlink_entry(entry *e) {
 /* ---- hooks ------------------------------------------------------------- */
 
 void dynlib_set_hook(dynlib_hook fn, void *ud) {
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   hook_fn = fn;
   hook_ud = ud;
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
 }
 
 static void run_hook(const char *event, const char *path) {
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   dynlib_hook fn = hook_fn;
   void *ud = hook_ud;
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
   if (fn) fn(event, path, ud);
 }
 
@@ -143,26 +168,26 @@ static void run_hook(const char *event, const char *path) {
  * entry point would run twice in one load. The thread doing the transition
  * never waits for itself: a constructor or destructor opening its own
  * library gets an error instead of a deadlock. */
-static pthread_cond_t busy_cond = PTHREAD_COND_INITIALIZER;
+static dl_os_cond busy_cond = DL_OS_COND_INIT;
 
 /* 0 when e is usable; otherwise waits for some transition to end and
  * returns 1: the caller looks the entry up again (e itself may be gone by
  * then). -1 when this thread owns e's transition. Store lock held. */
 static int wait_busy(entry *e) {
   if (!e->busy) return 0;
-  if (pthread_equal(e->busy_owner, pthread_self())) return -1;
-  pthread_cond_wait(&busy_cond, &store_lock);
+  if (dl_os_thread_same(e->busy_owner, dl_os_thread_self())) return -1;
+  dl_os_cond_wait(&busy_cond, &store_lock);
   return 1;
 }
 
 static void set_busy(entry *e) {
   e->busy = 1;
-  e->busy_owner = pthread_self();
+  e->busy_owner = dl_os_thread_self();
 }
 
 static void clear_busy(entry *e) {
   e->busy = 0;
-  pthread_cond_broadcast(&busy_cond);
+  dl_os_cond_broadcast(&busy_cond);
 }
 
 /* Every reference to an entry is taken as a pair, refs and holders, under
@@ -181,9 +206,9 @@ static dynlib_handle *init_handle(dynlib_handle *h, entry *e, int loaded) {
 
 /* Drops one holder; frees the entry after the last (it is unlisted then). */
 static void drop(entry *e) {
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   int last = --e->holders == 0;
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
   if (last) free_entry(e);
 }
 
@@ -191,19 +216,19 @@ static void drop(entry *e) {
  * while dlclose runs unlocked, then leaves the list. Returns 1 when this
  * was the last reference (the library was closed). */
 static int release(entry *e) {
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   if (--e->refs > 0) {
-    pthread_mutex_unlock(&store_lock);
+    dl_os_unlock(&store_lock);
     return 0;
   }
   set_busy(e);
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
   dynlib_debug("unload %s", e->path);
-  dl_os_close(e->os);
-  pthread_mutex_lock(&store_lock);
+  dl_os_unload(e->os);
+  dl_os_lock(&store_lock);
   unlink_entry(e);
   clear_busy(e);
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
   run_hook("unload", e->path);
   return 1;
 }
@@ -225,13 +250,13 @@ static dynlib_handle *reuse(dynlib_handle *h, entry *e, unsigned hints,
                             dynlib_error *err) {
   if (promoting(hints, e->hints)) {
     /* The pin keeps the entry alive across the unlocked re-open. */
-    if (dl_os_promote(e->path, hints, err) != 0) {
+    if (os_promote(e->path, hints, err) != 0) {
       unpin(e);
       return NULL;
     }
-    pthread_mutex_lock(&store_lock);
+    dl_os_lock(&store_lock);
     e->hints |= hints;
-    pthread_mutex_unlock(&store_lock);
+    dl_os_unlock(&store_lock);
   }
   return init_handle(h, e, 0);
 }
@@ -281,7 +306,7 @@ static entry *pin_by_id(unsigned long long dev, unsigned long long ino,
 static int verify_loaded(void *os, const char *path, unsigned long long dev,
                          unsigned long long ino, dynlib_error *err) {
   unsigned long long d, i;
-  if (dl_os_identity(os, &d, &i) == 0 && d == dev && i == ino) return 0;
+  if (dl_os_loaded_identity(os, &d, &i) == 0 && d == dev && i == ino) return 0;
   return dl_seterr(err, DYNLIB_E_UNTRUSTED,
                    "%s: the file loaded is not the file checked", path);
 }
@@ -295,22 +320,22 @@ static dynlib_handle *load(dynlib_handle *h, const char *path,
                            dynlib_error *err) {
   entry *e = new_entry(path, dev, ino, hints);
   if (e == NULL) {
-    pthread_mutex_unlock(&store_lock);
+    dl_os_unlock(&store_lock);
     dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", path);
     return NULL;
   }
   set_busy(e);
   e->next = entries;
   entries = e;
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
 
-  void *os = dl_os_open(path, hints, err);
+  void *os = os_load(path, hints, err);
   if (os && trusted && verify_loaded(os, path, dev, ino, err) != 0) {
-    dl_os_close(os);
+    dl_os_unload(os);
     os = NULL;
   }
 
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   e->os = os;
   entry *same = os ? find_by_os(os) : NULL;
   /* A busy match is being unloaded: our new reference keeps the mapping,
@@ -319,7 +344,7 @@ static dynlib_handle *load(dynlib_handle *h, const char *path,
   if (os == NULL || same != NULL) unlink_entry(e);
   if (same != NULL) pin(same);
   clear_busy(e);
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
 
   if (os == NULL) {
     free_entry(e);
@@ -328,7 +353,7 @@ static dynlib_handle *load(dynlib_handle *h, const char *path,
   if (same != NULL) {
     /* glibc handed back a library it had loaded from this path before the
      * file was replaced: the same library, so the same entry. */
-    dl_os_close(os);
+    dl_os_unload(os);
     free_entry(e);
     return reuse(h, same, hints, err);
   }
@@ -339,7 +364,7 @@ static dynlib_handle *load(dynlib_handle *h, const char *path,
 
 /* An absolute name opened before: the entry, pinned, or NULL. */
 static entry *reopen_by_alias(const char *key, size_t len) {
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   entry *e;
   for (;;) {
     e = find_by_alias(key, len);
@@ -354,14 +379,14 @@ static entry *reopen_by_alias(const char *key, size_t len) {
       break;
     }
   }
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
   return e;
 }
 
 static void remember(dynlib_handle *h, const char *key, size_t len) {
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   add_alias(h->e, key, len);
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
 }
 
 /* The alias key of (name, version): both strings with their NULs, so no
@@ -393,16 +418,16 @@ static dynlib_handle *open_path(dynlib_handle *h, const char *path,
   unsigned long long dev = 0, ino = 0;
   if (dl_check_library(path, &dev, &ino, err) != 0) return NULL;
   if (check_trust(path, trusted, err) != 0) return NULL;
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   int fail;
   entry *e = pin_by_id(dev, ino, &fail);
   if (fail) {
-    pthread_mutex_unlock(&store_lock);
+    dl_os_unlock(&store_lock);
     recursive_error(path, err);
     return NULL;
   }
   if (e == NULL) return load(h, path, dev, ino, hints, trusted, err); /* unlocks */
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
   return reuse(h, e, hints, err);
 }
 
@@ -434,7 +459,7 @@ void *dynlib_sym(dynlib_handle *h, const char *name, dynlib_error *err) {
               h->e->path);
     return NULL;
   }
-  return dl_os_sym(h->e->os, h->e->path, name, err);
+  return os_symbol(h->e->os, h->e->path, name, err);
 }
 
 dynlib_handle *dynlib_open(const char *name, const dynlib_options *opt,
@@ -482,17 +507,17 @@ typedef void *(*instance_fn)(void);
  * seen. A thread re-entering its own entry point sees INST_RUNNING. */
 static int wait_instance(entry *e) {
   while (e->inst_state == INST_RUNNING &&
-         !pthread_equal(e->inst_owner, pthread_self()))
-    pthread_cond_wait(&inst_cond, &store_lock);
+         !dl_os_thread_same(e->inst_owner, dl_os_thread_self()))
+    dl_os_cond_wait(&inst_cond, &store_lock);
   return e->inst_state;
 }
 
 static void finish_instance(entry *e, int state, void *instance) {
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   e->inst_state = state;
   e->instance = instance;
-  pthread_cond_broadcast(&inst_cond);
-  pthread_mutex_unlock(&store_lock);
+  dl_os_cond_broadcast(&inst_cond);
+  dl_os_unlock(&store_lock);
 }
 
 void *dynlib_instance(dynlib_handle *h, dynlib_error *err) {
@@ -503,26 +528,26 @@ void *dynlib_instance(dynlib_handle *h, dynlib_error *err) {
     return NULL;
   }
   entry *e = h->e;
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   int state = wait_instance(e);
   if (state == INST_DONE) {
     void *inst = e->instance;
-    pthread_mutex_unlock(&store_lock);
+    dl_os_unlock(&store_lock);
     return inst;
   }
   if (state == INST_RUNNING) {
-    pthread_mutex_unlock(&store_lock);
+    dl_os_unlock(&store_lock);
     dl_seterr(err, DYNLIB_E_INVALID,
               "%s: plugin instance requested from its own entry point",
               e->path);
     return NULL;
   }
   e->inst_state = INST_RUNNING;
-  e->inst_owner = pthread_self();
-  pthread_mutex_unlock(&store_lock);
+  e->inst_owner = dl_os_thread_self();
+  dl_os_unlock(&store_lock);
 
   /* The entry point runs unlocked: it may open libraries through dynlib. */
-  void *sym = dl_os_sym(e->os, e->path, "dynlib_plugin_instance", err);
+  void *sym = os_symbol(e->os, e->path, "dynlib_plugin_instance", err);
   if (sym == NULL) {
     finish_instance(e, INST_NONE, NULL);
     return NULL;
@@ -539,7 +564,7 @@ void *dynlib_instance(dynlib_handle *h, dynlib_error *err) {
 size_t dynlib_store_foreach(void (*fn)(const dynlib_entry_info *, void *),
                             void *ud) {
   size_t n = 0;
-  pthread_mutex_lock(&store_lock);
+  dl_os_lock(&store_lock);
   for (entry *e = entries; e; e = e->next) {
     if (e->busy) continue; /* half loaded or half unloaded */
     n++;
@@ -547,6 +572,6 @@ size_t dynlib_store_foreach(void (*fn)(const dynlib_entry_info *, void *),
                               e->inst_state == INST_DONE};
     if (fn) fn(&info, ud);
   }
-  pthread_mutex_unlock(&store_lock);
+  dl_os_unlock(&store_lock);
   return n;
 }

@@ -5,18 +5,16 @@
  * since its dependencies would come from there.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "formats/elf.h"
-#include "os/file.h"
+#include "base/file.h"
 #include "formats/inspect.h"
 #include "base/internal.h"
 #include "core/trust.h"
+#include "os/os.h"
 
 /* Is path equal to dir or below it? Both are real paths. */
 static int inside(const char *path, const char *dir) {
@@ -28,7 +26,7 @@ static int inside(const char *path, const char *dir) {
 /* The trusted directory (real path, malloc'd) holding real, or NULL. */
 static char *trusted_root(const char *real, const char *const *dirs) {
   for (size_t i = 0; dirs[i]; i++) {
-    char *root = realpath(dirs[i], NULL);
+    char *root = dl_os_realpath(dirs[i], NULL);
     if (root && inside(real, root)) return root;
     free(root);
   }
@@ -39,16 +37,18 @@ static char *trusted_root(const char *real, const char *const *dirs) {
  * others, except a sticky directory above the trusted root (/tmp). */
 static int check_component(const char *path, int above_root,
                            dynlib_error *err) {
-  struct stat st;
-  if (lstat(path, &st) != 0)
-    return dl_seterr(err, DYNLIB_E_UNTRUSTED, "%s: %s", path, strerror(errno));
-  if (st.st_uid != 0 && st.st_uid != geteuid())
+  dl_os_info st;
+  int e = dl_os_lstat(path, &st);
+  if (e != 0) {
+    char buf[256];
+    return dl_seterr(err, DYNLIB_E_UNTRUSTED, "%s: %s", path,
+                     dl_os_strerror(e, buf, sizeof buf));
+  }
+  if (st.uid != 0 && st.uid != dl_os_euid())
     return dl_seterr(err, DYNLIB_E_UNTRUSTED,
-                     "%s: owned by user %u, neither root nor us", path,
-                     (unsigned)st.st_uid);
-  int writable = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-  int sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
-  if (writable && !(above_root && sticky))
+                     "%s: owned by user %llu, neither root nor us", path, st.uid);
+  int sticky = st.kind == DL_OS_DIR && st.sticky;
+  if (st.group_or_other_writable && !(above_root && sticky))
     return dl_seterr(err, DYNLIB_E_UNTRUSTED,
                      "%s: writable by group or others", path);
   return 0;
@@ -109,11 +109,11 @@ static int check_search_dir(const char *real, const char *entry, size_t len,
                      "%s: %s entry '%.*s' is relative", real, which, (int)len,
                      entry);
   /* A directory that does not exist yet is judged by its name. */
-  char *resolved = realpath(dir, NULL);
+  char *resolved = dl_os_realpath(dir, NULL);
   const char *check = resolved ? resolved : dir;
   int ok = 0;
   for (size_t i = 0; dirs[i] && !ok; i++) {
-    char *root = realpath(dirs[i], NULL);
+    char *root = dl_os_realpath(dirs[i], NULL);
     ok = root && inside(check, root);
     free(root);
   }

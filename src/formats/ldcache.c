@@ -12,14 +12,11 @@
  * is ignored, never trusted.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "base/file.h"
 #include "formats/ldcache.h"
 
 #define CACHE_PATH "/etc/ld.so.cache"
@@ -176,32 +173,24 @@ int dl_ldcache_parse(const unsigned char *data, size_t size) {
 
 /* ---- the system cache, read once --------------------------------------- */
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static dl_os_once once = DL_OS_ONCE_INIT;
 static dl_ldcache sys;
 static int sys_ok;
 
-/* The whole file, at most CACHE_MAX bytes, checked on the open descriptor
+/* The whole file, at most CACHE_MAX bytes, sized on the open descriptor
  * (the path could be replaced between a stat and the open). */
 static unsigned char *read_cache_file(size_t *size) {
-  int fd = open(CACHE_PATH, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return NULL;
-  struct stat st;
+  dl_file f;
+  if (dl_file_open(&f, CACHE_PATH, NULL) != 0) return NULL;
   unsigned char *buf = NULL;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      st.st_size >= HEADER_SIZE && (uint64_t)st.st_size <= CACHE_MAX)
-    buf = malloc((size_t)st.st_size);
-  size_t got = 0;
-  while (buf && got < (size_t)st.st_size) {
-    ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-    if (n <= 0) break;
-    got += (size_t)n;
-  }
-  close(fd);
-  if (buf && got != (size_t)st.st_size) {
+  if (f.size >= HEADER_SIZE && f.size <= CACHE_MAX &&
+      (buf = malloc((size_t)f.size)) != NULL &&
+      dl_file_read_at(&f, 0, buf, (size_t)f.size) != 0) {
     free(buf);
     buf = NULL;
   }
-  *size = got;
+  *size = (size_t)f.size;
+  dl_file_close(&f);
   return buf;
 }
 
@@ -217,7 +206,7 @@ static void load_system_cache(void) {
 }
 
 static const dl_ldcache *system_cache(void) {
-  pthread_once(&once, load_system_cache);
+  dl_os_call_once(&once, load_system_cache);
   return sys_ok ? &sys : NULL;
 }
 

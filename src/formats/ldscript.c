@@ -7,14 +7,12 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "dynlib.h"
+#include "base/file.h"
 #include "formats/ldscript.h"
 
 #define SCRIPT_MAX 65536
@@ -141,22 +139,21 @@ int dl_ldscript_parse(const char *s, size_t len, char *out, size_t outsize) {
 }
 
 int dl_ldscript_target(const char *path, char *out, size_t outsize) {
-  struct stat st;
-  /* stat first: opening a device or a FIFO can have side effects. */
-  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return 0;
+  dl_file f;
+  /* dl_file_open stats first: opening a device or a FIFO can have effects. */
+  if (dl_file_open(&f, path, NULL) != 0) return 0;
   char *buf = NULL;
-  ssize_t n = 0;
-  char head[4] = {0};
-  /* An ELF file (the usual case) costs one 4-byte read. */
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-      st.st_size <= SCRIPT_MAX && pread(fd, head, 4, 0) >= 1 &&
-      memcmp(head, "\x7f" "ELF", 4) != 0 &&
-      (buf = malloc((size_t)st.st_size)) != NULL)
-    n = pread(fd, buf, (size_t)st.st_size, 0);
-  close(fd);
-  int r = n > 0 ? dl_ldscript_parse(buf, (size_t)n, out, outsize) : 0;
+  unsigned char head[4];
+  size_t k = f.size < 4 ? (size_t)f.size : 4; /* f.size >= 1: empty is refused */
+  int n = 0;
+  /* An ELF file (the usual case) costs one read of the file's head. */
+  if (f.size <= SCRIPT_MAX && dl_file_read_at(&f, 0, head, k) == 0 &&
+      memcmp(head, "\x7f" "ELF", k) != 0 &&
+      (buf = malloc((size_t)f.size)) != NULL &&
+      dl_file_read_at(&f, 0, buf, (size_t)f.size) == 0)
+    n = 1;
+  dl_file_close(&f);
+  int r = n ? dl_ldscript_parse(buf, (size_t)f.size, out, outsize) : 0;
   free(buf);
   return r;
 }

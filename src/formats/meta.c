@@ -13,15 +13,11 @@
  */
 #define _GNU_SOURCE
 #include <elf.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "dynlib_plugin.h"
-#include "os/file.h"
+#include "base/file.h"
 #include "base/internal.h"
 #include "formats/meta.h"
 
@@ -223,41 +219,10 @@ int dl_meta_read(const char *path, dl_meta *out, dynlib_error *err) {
   return read_opened(&f, path, out, err);
 }
 
-/* dl_file_open without its first stat: the caller's directory entry said
- * "regular file"; fstat on the opened file still decides. */
-static int open_regular(dl_file *f, const char *path, dynlib_error *err) {
-  struct stat st;
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR)
-      return dl_seterr(err, DYNLIB_E_NOT_FOUND, "%s: no such file", path);
-    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(errno));
-  }
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
-    close(fd);
-    return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, strerror(e));
-  }
-  if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-    close(fd);
-    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: %s, not a library", path,
-                     S_ISREG(st.st_mode) ? "empty file" : "not a regular file");
-  }
-  f->fd = fd;
-  f->path = path;
-  f->size = (uint64_t)st.st_size;
-  f->dev = st.st_dev;
-  f->ino = st.st_ino;
-  f->headlen = 0;
-  f->head_read = 0;
-  f->cache = NULL;
-  return 0;
-}
-
 int dl_meta_read_regular(const char *path, dl_meta *out, dynlib_error *err) {
   dl_file f;
   memset(out, 0, sizeof *out);
-  if (open_regular(&f, path, err) != 0) return -1;
+  if (dl_file_open_listed(&f, path, err) != 0) return -1;
   return read_opened(&f, path, out, err);
 }
 

@@ -1,32 +1,153 @@
 /*
- * os.h - the operating system's loader, behind a small interface so a
- * Windows or macOS port is a new os_*.c file rather than #ifdefs.
+ * os.h - the one seam between dynlib and the operating system.
+ *
+ * Everything that touches the OS goes through these functions: the
+ * loader, files, directories, threads and the environment. Only the files
+ * in src/os/ include OS headers, so a port is a new os_<name>.c (and
+ * os_<name>.h for the few types that must be concrete) rather than #ifdefs
+ * through the core. This is the bottom layer: it reports facts (an OS
+ * error number, the loader's own text) and the layers above turn them into
+ * dynlib errors; it includes nothing of dynlib's but the public header.
+ *
+ * Errors: functions returning int give 0 on success or an OS error number
+ * (errno on POSIX, GetLastError() on Windows) unless they say otherwise.
  */
 #ifndef DYNLIB_OS_H
 #define DYNLIB_OS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "dynlib.h"
 
-/* dlopen with hints mapped to RTLD_* flags; NULL with err (load_failed,
- * naming the file and giving the loader's own text). */
-void *dl_os_open(const char *path, unsigned hints, dynlib_error *err);
+#if defined(_WIN32)
+#include "os/os_win32.h"
+#else
+#include "os/os_posix.h"
+#endif
 
-/* Re-open an already-loaded library with RTLD_NOLOAD so a hint (global,
- * nodelete) takes effect; the extra reference is dropped again. */
-int dl_os_promote(const char *path, unsigned hints, dynlib_error *err);
+/* ---- identity ----------------------------------------------------------- */
 
-/* Is a library with this path loaded right now (RTLD_NOLOAD probe)? */
+/* "linux", "windows", "macos", ...: what dynlib.os reports. */
+const char *dl_os_name(void);
+
+/* ---- errors --------------------------------------------------------------- */
+
+typedef enum {
+  DL_OS_E_MISSING = 1, /* no such file, or a path component is missing */
+  DL_OS_E_NOTDIR,      /* a path component (or the folder asked for) is a file */
+  DL_OS_E_NOMEM,
+  DL_OS_E_OTHER
+} dl_os_errkind;
+
+dl_os_errkind dl_os_errkind_of(int e);
+/* The OS's own text for e, in buf (UTF-8). */
+const char *dl_os_strerror(int e, char *buf, size_t n);
+
+/* ---- the loader ----------------------------------------------------------- */
+
+/* Load the library at path (a real path) with dynlib's hints. NULL on
+ * failure with the loader's own text in why. */
+void *dl_os_load(const char *path, unsigned hints, char *why, size_t n);
+
+/* Ask the loader again for an already-loaded library so that a hint
+ * (global, nodelete) takes effect; the extra reference is dropped. */
+int dl_os_promote(const char *path, unsigned hints, char *why, size_t n);
+
+/* Is a library with this path loaded right now? Never loads it and never
+ * changes its reference count. */
 int dl_os_is_loaded(const char *path);
 
-/* dlsym; NULL with err (no_symbol) when absent. */
-void *dl_os_sym(void *handle, const char *path, const char *name,
-                dynlib_error *err);
+/* The address of name in handle, or NULL with the loader's text in why
+ * (empty when the symbol exists and its value is NULL). */
+void *dl_os_symbol(void *handle, const char *name, char *why, size_t n);
 
-void dl_os_close(void *handle);
+void dl_os_unload(void *handle);
 
-/* Device and inode of the file the loader really mapped for handle
- * (dlinfo's link map); 0, or -1 when unknown. */
-int dl_os_identity(void *handle, unsigned long long *dev,
-                   unsigned long long *ino);
+/* Device and inode (volume and file index) of the file the loader really
+ * mapped for handle: 0, or -1 when unknown. */
+int dl_os_loaded_identity(void *handle, unsigned long long *dev,
+                          unsigned long long *ino);
+
+/* ---- files ---------------------------------------------------------------- */
+
+typedef enum {
+  DL_OS_UNKNOWN = 0, /* the directory listing did not say */
+  DL_OS_FILE,
+  DL_OS_DIR,
+  DL_OS_LINK,
+  DL_OS_FIFO,
+  DL_OS_SOCKET,
+  DL_OS_CHARDEV,
+  DL_OS_BLOCKDEV,
+  DL_OS_OTHER
+} dl_os_kind;
+
+typedef struct dl_os_info {
+  dl_os_kind kind;
+  uint64_t size;
+  unsigned long long dev, ino; /* the file's identity */
+  unsigned long long uid;      /* owner (POSIX) */
+  int group_or_other_writable; /* POSIX mode bits S_IWGRP | S_IWOTH */
+  int sticky;                  /* S_ISVTX */
+} dl_os_info;
+
+/* stat (follow links) and lstat (do not). Never opens the file. */
+int dl_os_stat(const char *path, dl_os_info *info);
+int dl_os_lstat(const char *path, dl_os_info *info);
+
+/* Open for reading without side effects: non-blocking (a FIFO never
+ * blocks), never a controlling terminal, not inherited by children. */
+int dl_os_open_read(const char *path, dl_os_fd *fd);
+int dl_os_fstat(dl_os_fd fd, dl_os_info *info);
+/* Exactly len bytes at off: 0, or -1 on error or end of file. */
+int dl_os_read_at(dl_os_fd fd, uint64_t off, void *buf, size_t len);
+/* The next offset >= off holding data (SEEK_DATA), size past the last;
+ * off itself when the system cannot tell. */
+uint64_t dl_os_next_data(dl_os_fd fd, uint64_t off, uint64_t size);
+void dl_os_close(dl_os_fd fd);
+
+/* The canonical absolute path (links resolved), malloc'd; NULL with *e. */
+char *dl_os_realpath(const char *path, int *e);
+/* The effective user, for trusted mode's owner checks. */
+unsigned long long dl_os_euid(void);
+
+/* ---- private copies -------------------------------------------------------- */
+
+/* A new folder only we can use, in the temporary directory (TMPDIR when
+ * absolute and the process is not privileged): malloc'd path in *dir. */
+int dl_os_private_dir(char **dir);
+/* Create path for writing: it must not exist (no link followed), mode 0700. */
+int dl_os_create_new(const char *path, dl_os_fd *fd);
+/* Copy size bytes of in to out: in the kernel (reflink/copy_file_range)
+ * where the system can, through a buffer otherwise. */
+int dl_os_copy(dl_os_fd in, dl_os_fd out, uint64_t size);
+/* close that reports a failed write-back. */
+int dl_os_close_checked(dl_os_fd fd);
+int dl_os_remove(const char *path);
+int dl_os_remove_dir(const char *path);
+
+/* ---- directories ------------------------------------------------------------ */
+
+typedef struct dl_os_dir dl_os_dir;
+int dl_os_dir_open(const char *path, dl_os_dir **dir);
+/* The next entry's name (never "." or ".."), its kind when the listing
+ * says (DL_OS_UNKNOWN otherwise); NULL at the end. Valid until the next
+ * call. */
+const char *dl_os_dir_next(dl_os_dir *dir, dl_os_kind *kind);
+void dl_os_dir_close(dl_os_dir *dir);
+
+/* ---- threads ---------------------------------------------------------------- */
+
+/* Processors online (at least 1). */
+unsigned dl_os_cpu_count(void);
+/* Start fn(arg) on a new thread that receives no signals; 0 on success. */
+int dl_os_thread_start(dl_os_thread *t, void (*fn)(void *), void *arg);
+void dl_os_thread_join(dl_os_thread *t);
+
+/* ---- environment ------------------------------------------------------------ */
+
+/* getenv, but NULL in a privileged (setuid) process, as the loader does. */
+const char *dl_os_getenv(const char *name);
 
 #endif

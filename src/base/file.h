@@ -1,15 +1,14 @@
 /*
  * file.h - opening a file that should be a library, safely: stat before
- * open (opening a device or FIFO has side effects or blocks), then
- * O_RDONLY|O_NONBLOCK|O_NOCTTY|O_CLOEXEC and bounded preads only.
+ * open (opening a device or FIFO has side effects or blocks), then a
+ * non-blocking open (os.h) and bounded reads at offsets only.
  */
 #ifndef DYNLIB_FILE_H
 #define DYNLIB_FILE_H
 
 #include <stdint.h>
-#include <sys/types.h>
-
 #include "dynlib.h"
+#include "os/os.h"
 
 /* The first bytes of the file, read once: the ELF header, the program
  * headers and the notes usually lie there, so a check or a metadata read
@@ -17,10 +16,9 @@
 #define DL_FILE_HEAD 4096
 
 typedef struct dl_file {
-  int fd;
+  dl_os_fd fd;
   uint64_t size;
-  dev_t dev;
-  ino_t ino;
+  unsigned long long dev, ino;
   const char *path; /* borrowed, for messages */
   size_t headlen;   /* bytes valid in head; 0 until first read */
   int head_read;
@@ -32,6 +30,10 @@ typedef struct dl_file {
  * not_a_library (directory, FIFO, socket, device, empty), io. */
 int dl_file_open(dl_file *f, const char *path, dynlib_error *err);
 
+/* dl_file_open without its first stat, for a path the caller's directory
+ * listing says is a regular file: the check on the opened file decides. */
+int dl_file_open_listed(dl_file *f, const char *path, dynlib_error *err);
+
 /* The read-at callback for readers (elf.c, meta.c): reads exactly len bytes
  * at off; returns 0, or -1 on error or short read. ctx is a dl_file *.
  * Small reads are served from a few cached blocks: inspection reads many
@@ -39,6 +41,10 @@ int dl_file_open(dl_file *f, const char *path, dynlib_error *err);
 int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len);
 
 void dl_file_close(dl_file *f);
+
+/* An OS error number about path as a dynlib error (not_found for a
+ * missing file or folder, io otherwise); returns -1. */
+int dl_file_error(dynlib_error *err, const char *path, int e);
 
 /* The next offset >= off holding data (SEEK_DATA), f->size past the last:
  * lets a search skip the holes of sparse files. ctx is a dl_file *. */
