@@ -3,9 +3,9 @@
  * read without loading the file (inspect.c).
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "base/file.h"
 #include "formats/inspect.h"
 #include "binding/ldl.h"

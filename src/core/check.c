@@ -4,10 +4,10 @@
  * rather than an executable, object file, core dump or debug-info file.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "core/check.h"
 #include "formats/elf.h"
 #include "formats/elf_dynamic.h"

@@ -5,10 +5,10 @@
  * defect has its own reason.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "formats/elf.h"
 #include "base/internal.h"
 

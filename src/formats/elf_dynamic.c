@@ -6,10 +6,10 @@
  * taken from the file.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "formats/elf_dynamic.h"
 #include "base/internal.h"
 

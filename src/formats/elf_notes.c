@@ -4,9 +4,9 @@
  * to the segment's alignment (4, or 8 for 8-aligned note segments).
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "formats/elf_notes.h"
 
 #define NOTE_HEADER 12

@@ -9,10 +9,10 @@
  * names looked up in the string table read once.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "formats/elf_dynamic.h"
 #include "formats/elf_symbols.h"
 #include "base/internal.h"

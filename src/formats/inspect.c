@@ -5,10 +5,10 @@
  * bounded, checked reads.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "formats/elf_dynamic.h"
 #include "formats/elf_notes.h"
 #include "formats/inspect.h"

@@ -12,10 +12,10 @@
  * skipped). Every length is checked before anything is read or allocated.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/elf_defs.h"
 #include "dynlib_plugin.h"
 #include "base/file.h"
 #include "base/internal.h"
