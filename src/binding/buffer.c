@@ -1,5 +1,5 @@
 /*
- * lua_buffer.c - C memory owned by Lua: dynlib.buffer(size | string) for
+ * buffer.c - C memory owned by Lua: dynlib.buffer(size | string) for
  * out-parameters, arrays to sort, structs to fill. Every access is bounds-
  * checked against the buffer; nothing here dereferences a pointer C handed
  * back (buf:offset(ptr) turns such a pointer into a checked offset).
@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "binding/ldl.h"
+#include "binding/buffer.h"
+#include "binding/module.h"
+#include "binding/util.h"
 #include "calls/sig.h"
 
 #define BUF_MT "dynlib.buffer"

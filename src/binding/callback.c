@@ -1,5 +1,5 @@
 /*
- * lua_callback.c - Lua functions callable from C: dynlib.callback(prototype,
+ * callback.c - Lua functions callable from C: dynlib.callback(prototype,
  * fn) makes a libffi closure whose code pointer C can call (qsort's
  * comparator, an event handler).
  *
@@ -22,7 +22,9 @@
 #include <string.h>
 
 #include "calls/call.h"
-#include "binding/ldl.h"
+#include "binding/callback.h"
+#include "binding/module.h"
+#include "binding/util.h"
 #include "calls/sig.h"
 #include "os/os.h"
 
@@ -35,7 +37,7 @@ static const char ERROR_KEY = 'e';  /* registry: the pending error */
  * dynlib call looks at it after its C call (one load while it is zero). */
 unsigned ldl_callback_errors;
 
-__thread lua_State *ldl_current_L;
+_Thread_local lua_State *ldl_current_L;
 
 typedef struct ldl_cb {
   void *code;            /* what C calls; NULL once freed */

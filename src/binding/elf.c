@@ -1,5 +1,5 @@
 /*
- * lua_elf.c - dynlib.inspect and dynlib.section: ELF facts as Lua tables,
+ * elf.c - dynlib.inspect and dynlib.section: ELF facts as Lua tables,
  * read without loading the file (inspect.c).
  */
 #define _GNU_SOURCE
@@ -8,7 +8,8 @@
 #include "formats/elf_defs.h"
 #include "base/file.h"
 #include "formats/inspect.h"
-#include "binding/ldl.h"
+#include "binding/module.h"
+#include "binding/util.h"
 
 #define SECTION_MAX (64u << 20)
 

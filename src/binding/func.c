@@ -1,5 +1,5 @@
 /*
- * lua_call.c - typed calls from Lua: lib:func(prototype) returns a C
+ * func.c - typed calls from Lua: lib:func(prototype) returns a C
  * closure that converts and range-checks its arguments, calls through the
  * fast path or libffi (call.c), and converts the result back.
  *
@@ -14,7 +14,10 @@
 #include <string.h>
 
 #include "calls/call.h"
-#include "binding/ldl.h"
+#include "binding/buffer.h"
+#include "binding/callback.h"
+#include "binding/module.h"
+#include "binding/util.h"
 #include "calls/sig.h"
 
 #define FN_MT "dynlib.function"

@@ -1,55 +1,19 @@
 /*
- * lua_dynlib.c - the Lua binding's core: library handles (open, sym, close,
- * __gc, __close), names and search, and the store listing. Typed calls,
- * inspection and metadata register themselves from their own lua_*.c files.
+ * library.c - library handles (open, sym, close, __gc, __close), names and
+ * search, load hooks and the store listing.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
-#include "binding/ldl.h"
-
-/* ---- shared helpers (lua_dynlib.h) ------------------------------------- */
-
-int ldl_fail(lua_State *L, const dynlib_error *err) {
-  luaL_pushfail(L);
-  lua_pushstring(L, err->msg);
-  lua_pushstring(L, dynlib_code_name(err->code));
-  return 3;
-}
-
-const char *ldl_checkcstr(lua_State *L, int idx) {
-  size_t len;
-  const char *s = luaL_checklstring(L, idx, &len);
-  if (strlen(s) != len)
-    luaL_argerror(L, idx, "string contains a NUL byte");
-  return s;
-}
+#include "binding/module.h"
+#include "binding/util.h"
 
 /* A library name: a C string that is not empty. */
 static const char *check_name(lua_State *L, int idx) {
   const char *s = ldl_checkcstr(L, idx);
   if (s[0] == '\0') luaL_argerror(L, idx, "empty library name");
   return s;
-}
-
-void ldl_registry_table(lua_State *L, const void *key) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
-  lua_pop(L, 1);
-  lua_newtable(L);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
-}
-
-ldl_lib *ldl_checklib(lua_State *L, int idx) {
-  return (ldl_lib *)luaL_checkudata(L, idx, LDL_LIB_MT);
-}
-
-void ldl_add_lib_methods(lua_State *L, const luaL_Reg *methods) {
-  luaL_getmetatable(L, LDL_LIB_MT);
-  lua_getfield(L, -1, "__methods");
-  luaL_setfuncs(L, methods, 0);
-  lua_pop(L, 2);
 }
 
 /* ---- options ----------------------------------------------------------- */
@@ -313,11 +277,9 @@ static const luaL_Reg lib_methods[] = {
     {NULL, NULL}};
 
 static void create_lib_meta(lua_State *L) {
-  luaL_newmetatable(L, LDL_LIB_MT); /* sets __name */
-  lua_newtable(L);
-  luaL_setfuncs(L, lib_methods, 0);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "__methods");
+  ldl_add_lib_methods(L, lib_methods);
+  luaL_getmetatable(L, LDL_LIB_MT); /* __name set by luaL_newmetatable */
+  lua_getfield(L, -1, "__methods");
   lua_pushcclosure(L, lib_index, 1); /* upvalue: the methods table */
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, lib_gc);
@@ -485,20 +447,7 @@ static const luaL_Reg module_funcs[] = {
     {"on_unload", l_on_unload},
     {NULL, NULL}};
 
-LUA_API int luaopen_dynlib_core(lua_State *L);
-
-__attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
+void ldl_open_library(lua_State *L) {
   create_lib_meta(L);
-  luaL_newlib(L, module_funcs);
-  lua_pushliteral(L, DYNLIB_VERSION);
-  lua_setfield(L, -2, "version");
-  lua_pushinteger(L, DYNLIB_ABI_VERSION);
-  lua_setfield(L, -2, "abi");
-  /* The other binding files add their functions here. */
-  ldl_open_call(L);
-  ldl_open_meta(L);
-  ldl_open_elf(L);
-  ldl_open_callback(L);
-  ldl_open_buffer(L);
-  return 1;
+  luaL_setfuncs(L, module_funcs, 0);
 }

@@ -1,5 +1,5 @@
 /*
- * lua_meta.c - plugin support in the binding: metadata as Lua tables
+ * meta.c - plugin support in the binding: metadata as Lua tables
  * (jansson: integers stay integers, depth bounded), plugin instances and
  * Lua-facing entry points, and folder scans (dir.c) whose JSON is parsed
  * on the threads that read it.
@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "dynlib_plugin.h"
-#include "binding/ldl.h"
+#include "binding/module.h"
+#include "binding/util.h"
 #include "core/copy.h"
 #include "core/dir.h"
 #include "formats/meta.h"

@@ -17,6 +17,7 @@
 #include "formats/ldcache.h"
 #include "formats/ldscript.h"
 #include "core/names.h"
+#include "formats/libname.h"
 #include "os/os.h"
 
 #define MAX_CANDIDATES 4
@@ -43,37 +44,10 @@ static dynlib_strv strv_pack(char *const *items, size_t n) {
 
 /* ---- versions and library names ---------------------------------------- */
 
-/* Digits and single dots, neither first nor last ("1", "1.2", "0.3.41"). */
-static int dotted_digits(const char *s, size_t len) {
-  if (len == 0 || s[0] == '.' || s[len - 1] == '.') return 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] == '.' ? s[i + 1] == '.' : (s[i] < '0' || s[i] > '9')) return 0;
-  }
-  return 1;
-}
-
 int dl_version_valid(const char *v) {
   if (v == NULL) return 1;
   size_t len = strlen(v);
-  return len <= DL_VERSION_MAX && dotted_digits(v, len);
-}
-
-/* Does base end in ".so" or ".so.<digits and dots>", with something before
- * the ".so"? The last ".so" counts: "liboil-0.3.so.0.1.0". */
-static int has_so_suffix(const char *base) {
-  const char *so = NULL;
-  for (const char *p = strstr(base, ".so"); p; p = strstr(p + 1, ".so"))
-    so = p;
-  if (so == NULL || so == base) return 0;
-  const char *rest = so + 3;
-  if (*rest == '\0') return 1;
-  return *rest == '.' && dotted_digits(rest + 1, strlen(rest + 1));
-}
-
-int dynlib_is_library(const char *file) {
-  if (file == NULL) return 0;
-  const char *slash = strrchr(file, '/');
-  return has_so_suffix(slash ? slash + 1 : file);
+  return len <= DL_VERSION_MAX && dl_dotted_digits(v, len);
 }
 
 /* ---- candidate names --------------------------------------------------- */
@@ -125,7 +99,7 @@ static void make_candidates(cands *c, const char *name, const char *version) {
   snprintf(suffix, sizeof suffix, ".so%s%s", version ? "." : "",
            version ? version : "");
   const char *pre = strncmp(base, "lib", 3) == 0 ? "" : "lib";
-  const char *suf = has_so_suffix(base) ? "" : suffix;
+  const char *suf = dl_has_so_suffix(base) ? "" : suffix;
   int d = (int)dirlen;
   if (slash) {
     cands_add(c, name, d, "", base, "");
@@ -342,7 +316,7 @@ static char *search_bare(const cands *c, const char *name, dynlib_error *err) {
 /* "libNAME.so.N" with the highest N in the cache, for a bare name whose
  * development link (libNAME.so) is not installed (ctypes' find_library). */
 static char *search_versioned(const char *name) {
-  if (has_so_suffix(name)) return NULL;
+  if (dl_has_so_suffix(name)) return NULL;
   const char *base = strncmp(name, "lib", 3) == 0 ? name + 3 : name;
   char *prefix = NULL;
   if (asprintf(&prefix, "lib%s.so.", base) < 0) return NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dynlib.h"
+#include "formats/libname.h"
 #include "base/file.h"
 #include "formats/ldscript.h"
 

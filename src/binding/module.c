@@ -1,0 +1,36 @@
+/*
+ * module.c - luaopen_dynlib_core, the top of the binding: makes the module
+ * table and lets each binding file register into it (module.h).
+ */
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "binding/module.h"
+#include "dynlib.h"
+#include "formats/elf.h"
+#include "formats/inspect.h"
+#include "os/os.h"
+
+LUA_API int luaopen_dynlib_core(lua_State *L);
+
+__attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
+  lua_newtable(L);
+  lua_pushliteral(L, DYNLIB_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_pushinteger(L, DYNLIB_ABI_VERSION);
+  lua_setfield(L, -2, "abi");
+  /* What scripts and specs branch on: the system and the machine this
+   * build runs on ("linux", "x86_64"; the names inspect() uses). */
+  lua_pushstring(L, dl_os_name());
+  lua_setfield(L, -2, "os");
+  const char *arch = dl_machine_name((unsigned)dl_elf_host_machine());
+  lua_pushstring(L, arch ? arch : "unknown");
+  lua_setfield(L, -2, "arch");
+  ldl_open_library(L);
+  ldl_open_call(L);
+  ldl_open_meta(L);
+  ldl_open_elf(L);
+  ldl_open_callback(L);
+  ldl_open_buffer(L);
+  return 1;
+}

@@ -1,0 +1,18 @@
+/*
+ * module.h - the registration function of each binding file, called once
+ * by luaopen_dynlib_core (module.c) with the module table on top of the
+ * stack. Each file registers its own functions, metatables and methods.
+ */
+#ifndef DYNLIB_BINDING_MODULE_H
+#define DYNLIB_BINDING_MODULE_H
+
+#include <lua.h>
+
+void ldl_open_library(lua_State *L);  /* library.c: open, handles, names, store */
+void ldl_open_call(lua_State *L);     /* func.c: lib:func, force_ffi, signature */
+void ldl_open_elf(lua_State *L);      /* elf.c: inspect, section */
+void ldl_open_meta(lua_State *L);     /* meta.c: metadata, scan, plugin support */
+void ldl_open_callback(lua_State *L); /* callback.c: dynlib.callback */
+void ldl_open_buffer(lua_State *L);   /* buffer.c: dynlib.buffer */
+
+#endif
