@@ -70,7 +70,7 @@ describe("src/ layers", function()
       local from = folder(f)
       for _, inc in ipairs(includes(f)) do
         local to = inc.own and inc.own:match("^([^/]+)/")
-        if from and to and to ~= from and not (LAYER[to] < LAYER[from]) then
+        if from and to and to ~= from and LAYER[to] >= LAYER[from] then
           offenders[#offenders + 1] = f .. " includes " .. inc.own
         end
       end
@@ -106,7 +106,7 @@ describe("src/ layers", function()
         if to and to ~= from then
           edges[from][to] = true
           local a, b = from:match("^[^/]+"), to:match("^[^/]+")
-          if a ~= b and not (LAYER[b] < LAYER[a]) then
+          if a ~= b and LAYER[b] >= LAYER[a] then
             offenders[#offenders + 1] = from .. " calls " .. to .. " (" .. sym .. ")"
           end
         end
