@@ -7,14 +7,25 @@
 #   make fuzz       libFuzzer over the parsers (FUZZ_SECONDS=60)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
+#   make CROSS=aarch64-linux-gnu [test|install]   another architecture,
+#                   into build/<triplet>/ (mk/cross.mk, .ci/targets)
+#
 # Area-specific rules live beside their sources and are included below:
 # spec/fixtures/*.mk (test fixtures), fuzz/*.mk, bench/*.mk, examples/*.mk.
+
+# First: a cross build sets BUILD, the compilers and pkg-config before the
+# defaults below.
+include mk/cross.mk
 
 BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
+# LUA runs build-time generators (host); RUN_LUA is the interpreter that
+# loads the module (the target's when cross-building).
 LUA     ?= lua5.4
-BUSTED  ?= $(LUA) /usr/bin/busted
+RUN_LUA ?= $(LUA)
+BUSTED  ?= $(RUN_LUA) /usr/bin/busted
+OBJCOPY ?= objcopy
 BUSTED_FLAGS ?= -o utfTerminal
 SPECS   ?= spec
 
@@ -59,6 +70,7 @@ CC_FIX ?= gcc
 FIXTURE_CFLAGS ?= -O1 -g -fPIC -Wall -Wextra -Werror
 
 # Targets the test suite needs besides the module; fragments append.
+# (TEST_TOOLS: what running it needs, e.g. mk/cross.mk's launcher.)
 FIXTURES :=
 BENCH_TARGETS :=
 DEMO_TARGETS :=
@@ -92,7 +104,7 @@ $(CORELIB): $(CORE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,libdynlib.so.0 -Wl,--no-undefined -o $@ $^ $(CORE_LIBS)
 
 $(COREA): $(CORE_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/dynlib.pc: Makefile
 	@mkdir -p $(dir $@)
@@ -114,7 +126,7 @@ TEST_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" \
            LUA_CPATH="$(BUILD)/lua/?.so;;" DYNLIB_BUILD="$(abspath $(BUILD))"
 
 test: deps
-	$(MAKE) module core fixtures
+	$(MAKE) module core fixtures $(TEST_TOOLS)
 	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
 
 # ASan+UBSan: the interpreter is not instrumented, so the runtime is
@@ -153,12 +165,12 @@ test-tsan: deps
 	  $(TSAN_BUILD)/fixtures/store
 
 demo: deps
-	$(MAKE) module $(DEMO_TARGETS)
-	$(TEST_ENV) $(LUA) examples/game.lua
+	$(MAKE) module $(DEMO_TARGETS) $(TEST_TOOLS)
+	$(TEST_ENV) $(RUN_LUA) examples/game.lua
 
 bench: deps
-	$(MAKE) OPT="-O2 -g" module fixtures $(BENCH_TARGETS)
-	$(TEST_ENV) $(LUA) bench/run.lua
+	$(MAKE) OPT="-O2 -g" module fixtures $(BENCH_TARGETS) $(TEST_TOOLS)
+	$(TEST_ENV) $(RUN_LUA) bench/run.lua
 
 lint:
 	luacheck --std lua54 lua bench $(wildcard examples/*.lua)
