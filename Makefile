@@ -120,7 +120,7 @@ fixtures: $(FIXTURES)
 # Installs the Debian packages the build and the tests need (root), or says
 # which ones are missing.
 deps:
-	@sh .ci/deps
+	@sh .ci/deps $(CROSS)
 
 TEST_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" \
            LUA_CPATH="$(BUILD)/lua/?.so;;" DYNLIB_BUILD="$(abspath $(BUILD))"
