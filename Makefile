@@ -42,9 +42,13 @@ JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 WARN    := -Wall -Wextra -Werror
+# 64-bit file offsets on 32-bit targets (a no-op on 64-bit ones): without
+# it glibc's readdir fails with EOVERFLOW on 64-bit directory cookies
+# (qemu-i386 passes the host's), so dynlib.scan saw empty folders on i686.
+LFS     := -D_FILE_OFFSET_BITS=64
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(WARN) $(SAN) $(CFLAGS)
+CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(LFS) $(WARN) $(SAN) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # src/ is arranged by layer, top to bottom: binding (the Lua module), core
