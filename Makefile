@@ -7,14 +7,25 @@
 #   make fuzz       libFuzzer over the parsers (FUZZ_SECONDS=60)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
+#   make CROSS=aarch64-linux-gnu [test|install]   another architecture,
+#                   into build/<triplet>/ (mk/cross.mk, .ci/targets)
+#
 # Area-specific rules live beside their sources and are included below:
 # spec/fixtures/*.mk (test fixtures), fuzz/*.mk, bench/*.mk, examples/*.mk.
+
+# First: a cross build sets BUILD, the compilers and pkg-config before the
+# defaults below.
+include mk/cross.mk
 
 BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
+# LUA runs build-time generators (host); RUN_LUA is the interpreter that
+# loads the module (the target's when cross-building).
 LUA     ?= lua5.4
-BUSTED  ?= $(LUA) /usr/bin/busted
+RUN_LUA ?= $(LUA)
+BUSTED  ?= $(RUN_LUA) /usr/bin/busted
+OBJCOPY ?= objcopy
 BUSTED_FLAGS ?= -o utfTerminal
 SPECS   ?= spec
 
@@ -31,9 +42,13 @@ JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 WARN    := -Wall -Wextra -Werror
+# 64-bit file offsets on 32-bit targets (a no-op on 64-bit ones): without
+# it glibc's readdir fails with EOVERFLOW on 64-bit directory cookies
+# (qemu-i386 passes the host's), so dynlib.scan saw empty folders on i686.
+LFS     := -D_FILE_OFFSET_BITS=64
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(WARN) $(SAN) $(CFLAGS)
+CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(LFS) $(WARN) $(SAN) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # src/ is arranged by layer, top to bottom: binding (the Lua module), core
@@ -59,6 +74,7 @@ CC_FIX ?= gcc
 FIXTURE_CFLAGS ?= -O1 -g -fPIC -Wall -Wextra -Werror
 
 # Targets the test suite needs besides the module; fragments append.
+# (TEST_TOOLS: what running it needs, e.g. mk/cross.mk's launcher.)
 FIXTURES :=
 BENCH_TARGETS :=
 DEMO_TARGETS :=
@@ -92,7 +108,7 @@ $(CORELIB): $(CORE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,libdynlib.so.0 -Wl,--no-undefined -o $@ $^ $(CORE_LIBS)
 
 $(COREA): $(CORE_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/dynlib.pc: Makefile
 	@mkdir -p $(dir $@)
@@ -108,13 +124,13 @@ fixtures: $(FIXTURES)
 # Installs the Debian packages the build and the tests need (root), or says
 # which ones are missing.
 deps:
-	@sh .ci/deps
+	@sh .ci/deps $(CROSS)
 
 TEST_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" \
            LUA_CPATH="$(BUILD)/lua/?.so;;" DYNLIB_BUILD="$(abspath $(BUILD))"
 
 test: deps
-	$(MAKE) module core fixtures
+	$(MAKE) module core fixtures $(TEST_TOOLS)
 	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
 
 # ASan+UBSan: the interpreter is not instrumented, so the runtime is
@@ -153,12 +169,12 @@ test-tsan: deps
 	  $(TSAN_BUILD)/fixtures/store
 
 demo: deps
-	$(MAKE) module $(DEMO_TARGETS)
-	$(TEST_ENV) $(LUA) examples/game.lua
+	$(MAKE) module $(DEMO_TARGETS) $(TEST_TOOLS)
+	$(TEST_ENV) $(RUN_LUA) examples/game.lua
 
 bench: deps
-	$(MAKE) OPT="-O2 -g" module fixtures $(BENCH_TARGETS)
-	$(TEST_ENV) $(LUA) bench/run.lua
+	$(MAKE) OPT="-O2 -g" module fixtures $(BENCH_TARGETS) $(TEST_TOOLS)
+	$(TEST_ENV) $(RUN_LUA) bench/run.lua
 
 lint:
 	luacheck --std lua54 lua bench $(wildcard examples/*.lua)

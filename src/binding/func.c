@@ -218,6 +218,7 @@ static int push_result(lua_State *L, const ldl_fn *f, const dl_value *r) {
   return push_raw(L, f, r->u);
 }
 
+#if DL_HAVE_FAST_PATH
 /* The hottest path: integer-class arguments and result, exact arity.
  * Inlined into two entries with `with_state` constant: signatures with
  * pointer arguments record the calling coroutine for callbacks passed in;
@@ -299,6 +300,7 @@ static int call_fast(lua_State *L) {
   CB_CHECK(L);
   return push_result(L, f, &r);
 }
+#endif /* DL_HAVE_FAST_PATH */
 
 static int call_ffi(lua_State *L) {
   ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
@@ -484,6 +486,9 @@ static int lib_func(lua_State *L) {
 /* The cheapest correct entry for a function's shape. */
 static lua_CFunction pick_entry(const ldl_fn *f) {
   if (f->sig.variadic) return call_variadic;
+#if !DL_HAVE_FAST_PATH
+  return call_ffi; /* dl_call_prepare chose libffi for every call */
+#else
   if (f->call.path == DL_PATH_FFI) return call_ffi;
   if (f->call.path == DL_PATH_INT && !f->call.ret_fp) {
     if (f->nargs == 0 && f->ret_kind == DL_VOID) return call_void0;
@@ -494,6 +499,7 @@ static lua_CFunction pick_entry(const ldl_fn *f) {
   int all_double = f->ret_kind == DL_DOUBLE && f->nargs <= 4;
   for (int i = 0; i < f->nargs; i++) all_double &= f->kind[i] == DL_DOUBLE;
   return all_double ? call_doubles : call_fast;
+#endif
 }
 
 /* dynlib.force_ffi(on): functions made from now on use libffi only. */

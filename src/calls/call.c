@@ -17,12 +17,6 @@
 
 #include "calls/call.h"
 
-#if (defined(__x86_64__) && !defined(_WIN32)) || defined(__aarch64__)
-#define DL_FAST_ABI 1
-#else
-#define DL_FAST_ABI 0
-#endif
-
 #define MAX_INT_REGS 6 /* x86-64: rdi rsi rdx rcx r8 r9 (AArch64 has 8) */
 #define MAX_FP_REGS 8
 
@@ -72,7 +66,7 @@ int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
              sig->name);
     return -1;
   }
-  if (!DL_FAST_ABI || force_ffi) return 0;
+  if (!DL_HAVE_FAST_PATH || force_ffi) return 0;
   int nint = 0, nfp = 0;
   for (int i = 0; i < sig->nargs; i++) {
     if (is_fp(&sig->args[i])) nfp++;
@@ -116,6 +110,7 @@ double dl_float_reg(float f) {
   return d;
 }
 
+#if DL_HAVE_FAST_PATH
 static float reg_float(double d) {
   uint64_t wide;
   uint32_t bits;
@@ -126,7 +121,6 @@ static float reg_float(double d) {
   return f;
 }
 
-#if DL_FAST_ABI
 typedef uint64_t u64;
 typedef double (*int_fp_fn)(u64, u64, u64, u64, u64, u64);
 typedef u64 (*mixed_fn)(u64, u64, u64, u64, u64, u64, double, double, double,
@@ -280,7 +274,7 @@ int dl_call_variadic(const dl_callable *c, int n, const dl_type *types,
 }
 
 void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret) {
-#if DL_FAST_ABI
+#if DL_HAVE_FAST_PATH
   if (c->path != DL_PATH_FFI) {
     fast_call(c, args, ret);
     return;

@@ -10,6 +10,15 @@
 
 #include "calls/sig.h"
 
+/* 1 where the register fast path is exact (x86-64 System V, AArch64): then
+ * dl_call_ints and dl_call_doubles exist and dl_call_prepare may choose a
+ * fast path. 0 elsewhere: every call goes through libffi. */
+#if (defined(__x86_64__) && !defined(_WIN32)) || defined(__aarch64__)
+#define DL_HAVE_FAST_PATH 1
+#else
+#define DL_HAVE_FAST_PATH 0
+#endif
+
 /* One argument or result, already converted and range-checked. Integers
  * are held sign- or zero-extended to 64 bits; a float as a float. */
 typedef union dl_value {
@@ -73,7 +82,7 @@ double dl_float_reg(float f);
  * back to 64 bits. */
 void dl_narrow(const dl_type *t, uint64_t raw, dl_value *ret);
 
-#if (defined(__x86_64__) && !defined(_WIN32)) || defined(__aarch64__)
+#if DL_HAVE_FAST_PATH
 /* Integer-class arguments only (c->path == DL_PATH_INT), integer-class or
  * void result: a call with exactly the function's arity, the cheapest there
  * is. Inline because it is the whole of the hottest path. Returns the raw
@@ -105,7 +114,6 @@ static inline double dl_call_doubles(const dl_callable *c, const double *r) {
     default: return ((d(*)(d, d, d, d))fn)(r[0], r[1], r[2], r[3]);
   }
 }
-#define DL_HAVE_INLINE_CALLS 1
 #endif
 
 #endif
