@@ -6,6 +6,29 @@ H.build = os.getenv("DYNLIB_BUILD") or "build"
 H.fixtures = H.build .. "/fixtures"
 H.sanitized = os.getenv("DYNLIB_SANITIZER") ~= nil
 
+-- The target the suite runs on, asked of the running system, never of the
+-- build host: a cross suite (make test CROSS=...) runs under another
+-- architecture's Lua. DYNLIB_LUA is that interpreter (the launcher sets it),
+-- for specs that start a child Lua; DYNLIB_RUNNER prefixes the target's C
+-- programs (qemu-user when the kernel cannot run them; empty natively).
+H.lua = os.getenv("DYNLIB_LUA") or "lua5.4"
+H.runner = os.getenv("DYNLIB_RUNNER") or ""
+H.cross = os.getenv("DYNLIB_LUA") ~= nil
+
+-- A C program of the build (build/spec/*), as a shell command prefix.
+function H.program(path)
+  return (H.runner ~= "" and H.runner .. " " or "") .. path
+end
+
+-- `it` where cond holds; elsewhere the spec is skipped, and says why (busted
+-- reports it as pending, TAP as "# SKIP"; .ci/run counts and lists them).
+function H.it_if(cond, reason)
+  if cond then return it end
+  return function(name)
+    pending(name .. " [skipped: " .. reason .. "]")
+  end
+end
+
 function H.fixture(name)
   return H.fixtures .. "/" .. name
 end
