@@ -126,8 +126,10 @@ fixtures: $(FIXTURES)
 deps:
 	@sh .ci/deps $(CROSS)
 
+# DYNLIB_CROSS and DYNLIB_CC: what the install spec builds with.
 TEST_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" \
-           LUA_CPATH="$(BUILD)/lua/?.so;;" DYNLIB_BUILD="$(abspath $(BUILD))"
+           LUA_CPATH="$(BUILD)/lua/?.so;;" DYNLIB_BUILD="$(abspath $(BUILD))" \
+           DYNLIB_CROSS="$(CROSS)" DYNLIB_CC="$(CC)"
 
 test: deps
 	$(MAKE) module core fixtures $(TEST_TOOLS)

@@ -15,6 +15,15 @@ H.lua = os.getenv("DYNLIB_LUA") or "lua5.4"
 H.runner = os.getenv("DYNLIB_RUNNER") or ""
 H.cross = os.getenv("DYNLIB_LUA") ~= nil
 
+-- This machine's facts as the running module reports them: Debian's
+-- multiarch folder and ld.so.cache's tag for its libraries ("ldconfig -p").
+local dynlib_core = require("dynlib")
+H.arch = dynlib_core.arch
+H.multiarch = ({x86_64 = "x86_64-linux-gnu", aarch64 = "aarch64-linux-gnu",
+                i386 = "i386-linux-gnu"})[H.arch]
+H.ldconfig_tag = ({x86_64 = "(libc6,x86-64)", aarch64 = "(libc6,AArch64)",
+                   i386 = "(libc6)"})[H.arch]
+
 -- A C program of the build (build/spec/*), as a shell command prefix.
 function H.program(path)
   return (H.runner ~= "" and H.runner .. " " or "") .. path
@@ -23,9 +32,9 @@ end
 -- `it` where cond holds; elsewhere the spec is skipped, and says why (busted
 -- reports it as pending, TAP as "# SKIP"; .ci/run counts and lists them).
 function H.it_if(cond, reason)
-  if cond then return it end
+  if cond then return require("busted").it end
   return function(name)
-    pending(name .. " [skipped: " .. reason .. "]")
+    require("busted").pending(name .. " [skipped: " .. reason .. "]")
   end
 end
 
@@ -99,5 +108,13 @@ function H.private_copy(name, newname)
   local dir = H.tmpdir()
   return H.copy(H.fixture(name), dir .. "/" .. (newname or name:match("[^/]+$"))), dir
 end
+
+-- Does the system's ld.so.cache list this machine's libraries? Not for a
+-- foreign architecture under qemu-user: the host's ldconfig skips files of
+-- machines it does not know (AArch64 on x86-64), and the target's loader
+-- then finds them in its default folders.
+H.cache_lists_arch = H.ldconfig_tag ~= nil and
+  H.sh("/sbin/ldconfig -p"):find("libc.so.6 " .. H.ldconfig_tag, 1, true) ~= nil
+H.NO_CACHE = "the system's ld.so.cache lists no library of this machine"
 
 return H

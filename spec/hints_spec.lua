@@ -114,7 +114,7 @@ describe("DYNLIB_DEBUG=1", function()
   local function run_child(code)
     local env = ("DYNLIB_DEBUG=1 LUA_PATH=%s LUA_CPATH=%s DYNLIB_BUILD=%s"):format(
       H.quote(package.path), H.quote(package.cpath), H.quote(H.build))
-    return H.sh(env .. " lua5.4 -e " .. H.quote(code) .. " 2>&1")
+    return H.sh(env .. " " .. H.lua .. " -e " .. H.quote(code) .. " 2>&1")
   end
 
   it("logs each candidate tried and why it was rejected, to stderr", function()
@@ -130,8 +130,8 @@ describe("DYNLIB_DEBUG=1", function()
   end)
 
   it("is silent when unset", function()
-    local out = H.sh(("LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s 2>&1"):format(
-      H.quote(package.path), H.quote(package.cpath),
+    local out = H.sh(("LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>&1"):format(
+      H.quote(package.path), H.quote(package.cpath), H.lua,
       H.quote([[assert(require("dynlib").open("m")) print("done")]])))
     assert.equal("done\n", out)
   end)

@@ -1,6 +1,11 @@
 -- `make install` installs a C library usable without Lua: headers,
 -- libdynlib, dynlib.pc; and the Lua module in Lua's standard paths.
 local H = require("helper")
+local dynlib = require("dynlib")
+
+-- A cross suite installs and compiles for its own target (make CROSS=...).
+local CROSS = os.getenv("DYNLIB_CROSS") or ""
+local CC = os.getenv("DYNLIB_CC") or "cc"
 
 describe("make install", function()
   local dir, root, out, ok
@@ -8,8 +13,8 @@ describe("make install", function()
     dir = H.tmpdir()
     root = dir .. "/root"
     -- A build folder of its own: the suite's module stays untouched.
-    out, ok = H.sh(("make -s BUILD=%s/build DESTDIR=%s PREFIX=/usr/local install 2>&1")
-      :format(H.quote(dir), H.quote(root)))
+    out, ok = H.sh(("make -s CROSS=%s BUILD=%s/build DESTDIR=%s PREFIX=/usr/local install 2>&1")
+      :format(H.quote(CROSS), H.quote(dir), H.quote(root)))
   end)
   teardown(function() H.rmdir(dir) end)
 
@@ -21,6 +26,12 @@ describe("make install", function()
                         "lib/lua/5.4/dynlib/core.so"}) do
       assert.is_truthy(H.read(root .. "/usr/local/" .. f), f .. " missing")
     end
+    -- for this machine: the module and the library this suite runs on
+    for _, f in ipairs({"lib/libdynlib.so.0", "lib/lua/5.4/dynlib/core.so"}) do
+      local info = assert(dynlib.inspect(root .. "/usr/local/" .. f))
+      assert.equal(dynlib.arch, info.machine, f)
+      assert.is_true(info.compatible, f)
+    end
   end)
 
   it("builds and runs a C program against it with pkg-config, without Lua headers", function()
@@ -30,10 +41,11 @@ describe("make install", function()
     local flags = H.sh(env .. " pkg-config --cflags --libs dynlib"):gsub("%s+$", "")
     assert.matches("-ldynlib", flags, 1, true)
     local exe = dir .. "/use_core"
-    local cout, built = H.sh(("cc -std=c11 -Wall -Werror -o %s spec/c/use_core.c %s 2>&1")
-      :format(H.quote(exe), flags))
+    local cout, built = H.sh(("%s -std=c11 -Wall -Werror -o %s spec/c/use_core.c %s 2>&1")
+      :format(CC, H.quote(exe), flags))
     assert.is_true(built, cout)
-    local run, ran = H.sh(("LD_LIBRARY_PATH=%s/usr/local/lib %s 2>&1"):format(H.quote(root), H.quote(exe)))
+    local run, ran = H.sh(("LD_LIBRARY_PATH=%s/usr/local/lib %s 2>&1")
+      :format(H.quote(root), H.program(H.quote(exe))))
     assert.is_true(ran, run)
     assert.matches("cos%(0%) = 1%.0 from .*libm%.so%.6", run)
     -- the C load hook saw one real load and one real unload, not the re-open

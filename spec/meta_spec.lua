@@ -203,8 +203,8 @@ describe("dynlib.metadata", function()
       assert(#found == 1)
       if d.inspect then assert(d.inspect(%q)) end
       print("done")]]):format(path, dir, path)
-    local out = H.sh(("LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s 2>&1"):format(
-      H.quote(package.path), H.quote(package.cpath), H.quote(code)))
+    local out = H.sh(("LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>&1"):format(
+      H.quote(package.path), H.quote(package.cpath), H.lua, H.quote(code)))
     assert.equal("done\n", out)
     assert.is_nil(H.read(path .. ".ran"))
     -- The marker works: loading the plugin does run its constructor.

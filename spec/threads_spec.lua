@@ -4,7 +4,7 @@ local H = require("helper")
 
 describe("the store under threads", function()
   it("keeps one entry per file, runs the instance entry once per load, ends empty", function()
-    local out, ok = H.sh(H.quote(H.build .. "/spec/store_threads") .. " "
+    local out, ok = H.sh(H.program(H.quote(H.build .. "/spec/store_threads")) .. " "
       .. H.quote(H.fixture("store")) .. " 2>&1")
     assert.is_true(ok, out)
     assert.matches("ok 1 %- 50 rounds of 8 threads opening one file: one entry", out)
