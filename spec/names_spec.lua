@@ -140,7 +140,8 @@ describe("dynlib.find", function()
     assert.equal(realpath(path), path)
   end)
 
-  H.it_if(H.cache_lists_arch, H.NO_CACHE)("falls back to the highest libNAME.so.N in ld.so.cache when no libNAME.so exists", function()
+  local if_cache = H.it_if(H.cache_lists_arch, H.NO_CACHE)
+  if_cache("falls back to the highest libNAME.so.N in ld.so.cache when no libNAME.so exists", function()
     local out = H.sh("/sbin/ldconfig -p")
     local tag = H.ldconfig_tag                      -- "(libc6,x86-64)", "(libc6,AArch64)"
     local versions = {}                             -- name -> {{n, path}, ...}
