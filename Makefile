@@ -55,8 +55,15 @@ LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 # (store, names, checks, trust, scan, copies), formats (ELF, metadata, the
 # loader's cache and scripts), calls (prototypes, typed calls), os (the one
 # seam to the operating system), base (errors). Includes only point down.
+# TARGET_OS picks src/os/os_<file>.c; the Linux-only readers (ld.so.cache,
+# GNU ld scripts) are built only for Linux.
+TARGET_OS ?= linux
+OS_FILE := $(if $(filter windows,$(TARGET_OS)),win32,posix)
+LINUX_ONLY := src/formats/ldcache.c src/formats/ldscript.c
 CORE_DIRS := core formats calls os base
-CORE_SRC := $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c))
+CORE_SRC := $(filter-out $(filter-out src/os/os_$(OS_FILE).c,$(wildcard src/os/os_*.c)) \
+              $(if $(filter linux,$(TARGET_OS)),,$(LINUX_ONLY)), \
+              $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
 BIND_SRC := $(wildcard src/binding/*.c)
 HEADERS  := $(wildcard src/*.h src/*/*.h)
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -14,8 +14,19 @@
 #include <string.h>
 
 #include "base/internal.h"
+#if defined(__linux__)
 #include "formats/ldcache.h"
 #include "formats/ldscript.h"
+#else
+/* The loader's cache and GNU ld scripts are Linux's alone (their readers
+ * are built only there): elsewhere no cache entry and no script. */
+static char *dl_ldcache_lookup(const char *file) { (void)file; return NULL; }
+static char *dl_ldcache_highest(const char *prefix) { (void)prefix; return NULL; }
+static int dl_ldscript_target(const char *path, char *out, size_t outsize) {
+  (void)path, (void)out, (void)outsize;
+  return 0;
+}
+#endif
 #include "core/names.h"
 #include "formats/libname.h"
 #include "os/os.h"
