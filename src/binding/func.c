@@ -336,7 +336,7 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
       return;
     case LUA_TSTRING:
       t->kind = DL_STRING, t->size = sizeof(void *);
-      v->s = lua_tostring(L, i);
+      v->u = (uintptr_t)lua_tostring(L, i);
       return;
     case LUA_TBOOLEAN:
       t->kind = DL_SINT, t->size = 4;
@@ -346,7 +346,7 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
     case LUA_TLIGHTUSERDATA:
     case LUA_TUSERDATA:
       t->kind = DL_PTR, t->size = sizeof(void *);
-      v->p = lua_touserdata(L, i);
+      v->u = (uintptr_t)lua_touserdata(L, i);
       return;
     default:
       type_error(L, i, &f->sig, "number, string, boolean, pointer or nil");
