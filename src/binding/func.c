@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -318,17 +319,37 @@ static int call_ffi(lua_State *L) {
   return push_result(L, f, &r);
 }
 
-/* The C type a variadic argument travels as, from its Lua value: C's
- * default argument promotions (integers as long long, numbers as double,
- * booleans as int), strings as const char *, nil and userdata as pointers. */
+/* The C type a variadic argument travels as, from its Lua value, as C
+ * would pass the same value written in the call:
+ * - an integer as C types an integer constant (the hexadecimal rule), with
+ *   long as the narrowest type: long when it fits, else unsigned long, else
+ *   long long. So printf's %d, %u, %x, %ld, %lu, %zu read it whole on every
+ *   target: where long has 32 bits (i686, Win64) it has int's width, and on
+ *   LP64 targets a long fills the 64-bit slot an int would occupy anyway
+ *   (x86-64 and AArch64 pass variadic integers in whole registers or 8-byte
+ *   stack slots, and an int read takes the low half). Always using 64 bits
+ *   would push two words for each %d where long has 32 bits and shift every
+ *   later argument; an int would leave the upper half of the slot undefined
+ *   on LP64 for a %ld. As in C, a %lld wants a value past long's range or a
+ *   64-bit long (42 is no long long in C either: declare the parameter).
+ * - a float number as double (the default argument promotion);
+ * - a boolean as int (as bool promotes), a string as const char *, nil and
+ *   userdata as pointers (a buffer as its data, a callback as its code, as
+ *   for declared pointer parameters). */
 static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
                           dl_value *v) {
   memset(t, 0, sizeof *t);
   switch (lua_type(L, i)) {
     case LUA_TNUMBER:
       if (lua_isinteger(L, i)) {
-        t->kind = DL_SINT, t->size = 8;
-        v->i = (int64_t)lua_tointeger(L, i);
+        lua_Integer x = lua_tointeger(L, i);
+        if (x >= LONG_MIN && x <= LONG_MAX)
+          t->kind = DL_SINT, t->size = sizeof(long);
+        else if (x > 0 && (uint64_t)x <= ULONG_MAX)
+          t->kind = DL_UINT, t->size = sizeof(long);
+        else
+          t->kind = DL_SINT, t->size = 8;
+        v->i = (int64_t)x;
       } else {
         t->kind = DL_DOUBLE, t->size = 8;
         v->d = (double)lua_tonumber(L, i);
@@ -336,7 +357,7 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
       return;
     case LUA_TSTRING:
       t->kind = DL_STRING, t->size = sizeof(void *);
-      v->s = lua_tostring(L, i);
+      v->u = (uintptr_t)lua_tostring(L, i);
       return;
     case LUA_TBOOLEAN:
       t->kind = DL_SINT, t->size = 4;
@@ -346,7 +367,9 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
     case LUA_TLIGHTUSERDATA:
     case LUA_TUSERDATA:
       t->kind = DL_PTR, t->size = sizeof(void *);
-      v->p = lua_touserdata(L, i);
+      v->u = (uintptr_t)lua_touserdata(L, i);
+      if (v->u != 0 && lua_type(L, i) == LUA_TUSERDATA) /* as declared ones */
+        v->u = (uintptr_t)userdata_pointer(L, i, (void *)(uintptr_t)v->u);
       return;
     default:
       type_error(L, i, &f->sig, "number, string, boolean, pointer or nil");

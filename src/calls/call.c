@@ -96,7 +96,7 @@ void dl_narrow(const dl_type *t, uint64_t raw, dl_value *ret) {
         default: ret->u = raw; return;
       }
     case DL_VOID: ret->u = 0; return;
-    default: ret->p = (void *)(uintptr_t)raw; return;
+    default: ret->u = (uintptr_t)raw; return; /* a pointer, whole in u */
   }
 }
 
@@ -196,7 +196,7 @@ static void to_slot(const dl_type *t, const dl_value *v, slot *s) {
     case DL_FLOAT: s->f = v->f; return;
     case DL_DOUBLE: s->d = v->d; return;
     case DL_STRING:
-    case DL_PTR: s->p = v->p; return;
+    case DL_PTR: s->p = (void *)(uintptr_t)v->u; return;
     case DL_BOOL: s->u8 = (uint8_t)(v->u != 0); return;
     default: break;
   }
@@ -233,7 +233,7 @@ static void ffi_invoke(ffi_cif *cif, void *fn, const dl_type *rt, int n,
     case DL_FLOAT: ret->f = r.f; return;
     case DL_DOUBLE: ret->d = r.d; return;
     case DL_STRING:
-    case DL_PTR: ret->p = r.p; return;
+    case DL_PTR: ret->u = (uintptr_t)r.p; return; /* whole in u: see dl_value */
     case DL_VOID: ret->u = 0; return;
     default: break;
   }

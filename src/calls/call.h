@@ -20,14 +20,15 @@
 #endif
 
 /* One argument or result, already converted and range-checked. Integers
- * are held sign- or zero-extended to 64 bits; a float as a float. */
+ * are held sign- or zero-extended to 64 bits; a float as a float; pointers
+ * and strings zero-extended to 64 bits in u (no pointer member: where
+ * pointers have 32 bits, one would cover half of u and leave the other
+ * half undefined for readers of u). */
 typedef union dl_value {
   int64_t i;
   uint64_t u;
   double d;
   float f;
-  void *p;
-  const char *s;
 } dl_value;
 
 /* The fast path's shapes: integer-class arguments go in the integer
@@ -55,8 +56,8 @@ int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
 
 /* Calls a variadic function with n arguments: the declared ones, then the
  * extra ones with the types the caller chose (already promoted as C's
- * default argument promotions want: int64, double, pointers). 0, or -1
- * with a message. */
+ * default argument promotions want: no type narrower than int, double for
+ * float). 0, or -1 with a message. */
 int dl_call_variadic(const dl_callable *c, int n, const dl_type *types,
                      const dl_value *args, dl_value *ret, char *errbuf,
                      size_t errsize);
