@@ -15,6 +15,17 @@ H.lua = os.getenv("DYNLIB_LUA") or "lua5.4"
 H.runner = os.getenv("DYNLIB_RUNNER") or ""
 H.cross = os.getenv("DYNLIB_LUA") ~= nil
 
+-- The target's Debian multiarch library folder (/usr/lib/<triplet>): where
+-- its own libc and libz are, for specs that read or open a system library.
+-- dynlib.arch names the machine the module was built for (asked lazily:
+-- requiring the helper does not load the module).
+local multiarch = {x86_64 = "x86_64-linux-gnu", aarch64 = "aarch64-linux-gnu",
+                   i386 = "i386-linux-gnu"}
+function H.libdir()
+  local arch = require("dynlib").arch
+  return "/usr/lib/" .. assert(multiarch[arch], "no multiarch folder known for " .. arch)
+end
+
 -- A C program of the build (build/spec/*), as a shell command prefix.
 function H.program(path)
   return (H.runner ~= "" and H.runner .. " " or "") .. path
