@@ -23,6 +23,9 @@ H.multiarch = ({x86_64 = "x86_64-linux-gnu", aarch64 = "aarch64-linux-gnu",
                 i386 = "i386-linux-gnu"})[H.arch]
 H.ldconfig_tag = ({x86_64 = "(libc6,x86-64)", aarch64 = "(libc6,AArch64)",
                    i386 = "(libc6)"})[H.arch]
+function H.libdir()
+  return "/usr/lib/" .. assert(H.multiarch, "no multiarch folder known for " .. tostring(H.arch))
+end
 
 -- A C program of the build (build/spec/*), as a shell command prefix.
 function H.program(path)
