@@ -99,30 +99,19 @@ static void make_candidates(cands *c, const char *name, const char *version) {
   c->n = 0;
   c->oom = 0;
   if (name[0] == '\0') return;
-  const char *slash = strrchr(name, '/');
-  const char *base = slash ? slash + 1 : name;
-  size_t dirlen = slash ? (size_t)(slash - name) + 1 : 0;
+  const char *base = name;
+  for (const char *p = name; *p; p++)
+    if (dl_os_is_sep(*p)) base = p + 1;
+  size_t dirlen = (size_t)(base - name);
   if (dirlen > INT_MAX) {
     c->oom = 1;
     return;
   }
   char suffix[DL_VERSION_MAX + 8];
-  snprintf(suffix, sizeof suffix, ".so%s%s", version ? "." : "",
-           version ? version : "");
-  const char *pre = strncmp(base, "lib", 3) == 0 ? "" : "lib";
-  const char *suf = dl_has_so_suffix(base) ? "" : suffix;
-  int d = (int)dirlen;
-  if (slash) {
-    cands_add(c, name, d, "", base, "");
-    cands_add(c, name, d, "", base, suf);
-    cands_add(c, name, d, pre, base, "");
-    cands_add(c, name, d, pre, base, suf);
-  } else {
-    cands_add(c, "", 0, pre, base, suf);
-    cands_add(c, "", 0, pre, base, "");
-    cands_add(c, "", 0, "", base, suf);
-    cands_add(c, "", 0, "", base, "");
-  }
+  dl_name_form forms[DL_NAME_FORMS];
+  size_t n = dl_name_forms(base, version, dirlen > 0, forms, suffix, sizeof suffix);
+  for (size_t i = 0; i < n; i++)
+    cands_add(c, name, (int)dirlen, forms[i].prefix, base, forms[i].suffix);
 }
 
 dynlib_strv dynlib_candidates(const char *name, const char *version) {
@@ -173,27 +162,6 @@ char *dynlib_get_path(void) {
 
 /* ---- search directories ------------------------------------------------ */
 
-#if defined(__x86_64__) && defined(__ILP32__)
-#define MULTIARCH "x86_64-linux-gnux32"
-#elif defined(__x86_64__)
-#define MULTIARCH "x86_64-linux-gnu"
-#elif defined(__aarch64__)
-#define MULTIARCH "aarch64-linux-gnu"
-#elif defined(__i386__)
-#define MULTIARCH "i386-linux-gnu"
-#elif defined(__arm__) && defined(__ARM_PCS_VFP)
-#define MULTIARCH "arm-linux-gnueabihf"
-#else
-#define MULTIARCH ""
-#endif
-
-/* ld.so's trusted directories with Debian's multiarch ones first, and
- * /usr/local/lib, which Debian's ld.so.conf lists (its libNAME.so
- * development links are not in the cache). */
-static const char *const default_dirs[] = {
-    "/lib/" MULTIARCH, "/usr/lib/" MULTIARCH, "/lib64", "/usr/lib64",
-    "/lib",            "/usr/lib",            "/usr/local/lib"};
-
 typedef struct dirlist {
   char **v;
   size_t n, cap;
@@ -214,8 +182,14 @@ static void dirs_push(dirlist *d, const char *dir, size_t len) {
     d->v = v;
     d->cap = cap;
   }
-  if ((d->v[d->n] = strndup(dir, len)) == NULL) d->oom = 1;
-  else d->n++;
+  char *copy = malloc(len + 1);
+  if (copy == NULL) {
+    d->oom = 1;
+    return;
+  }
+  memcpy(copy, dir, len);
+  copy[len] = '\0';
+  d->v[d->n++] = copy;
 }
 
 /* Empty and relative entries are skipped: they would mean the current
@@ -224,12 +198,16 @@ static void dirs_add_list(dirlist *d, const char *list, const char *what) {
   for (const char *p = list; p && *p && !d->oom;) {
     const char sep[2] = {DL_OS_PATH_LIST_SEP, '\0'};
     size_t len = strcspn(p, sep);
-    if (len > 0 && p[0] == '/') dirs_push(d, p, len);
+    if (len > 0 && dl_os_path_is_absolute(p)) dirs_push(d, p, len);
     else if (len > 0)
       dynlib_debug("%s: relative entry '%.*s' ignored", what, (int)len, p);
     p += len;
     if (*p == DL_OS_PATH_LIST_SEP) p++;
   }
+}
+
+static void add_default_dir(void *ud, const char *dir) {
+  dirs_push(ud, dir, strlen(dir));
 }
 
 static void dirs_collect(dirlist *d) {
@@ -242,12 +220,10 @@ static void dirs_collect(dirlist *d) {
   dirs_add_list(d, mine, "dynlib path");
   free(mine);
   /* dl_os_getenv: no LD_LIBRARY_PATH in setuid programs, as ld.so does. */
-  dirs_add_list(d, dl_os_getenv("LD_LIBRARY_PATH"), "LD_LIBRARY_PATH");
+  const char *var = dl_os_loader_path_var();
+  if (var) dirs_add_list(d, dl_os_getenv(var), var);
   d->nuser = d->n;
-  for (size_t i = 0; i < sizeof default_dirs / sizeof default_dirs[0]; i++)
-    if (strcmp(default_dirs[i], "/lib/") != 0 &&
-        strcmp(default_dirs[i], "/usr/lib/") != 0) /* no multiarch here */
-      dirs_add_list(d, default_dirs[i], "default directories");
+  dl_os_library_dirs(add_default_dir, d);
 }
 
 static void dirs_free(dirlist *d) {
@@ -327,7 +303,7 @@ static char *search_bare(const cands *c, const char *name, dynlib_error *err) {
 /* "libNAME.so.N" with the highest N in the cache, for a bare name whose
  * development link (libNAME.so) is not installed (ctypes' find_library). */
 static char *search_versioned(const char *name) {
-  if (dl_has_so_suffix(name)) return NULL;
+  if (dl_has_lib_suffix(name)) return NULL;
   const char *base = strncmp(name, "lib", 3) == 0 ? name + 3 : name;
   char *prefix = NULL;
   if (asprintf(&prefix, "lib%s.so.", base) < 0) return NULL;
@@ -442,7 +418,8 @@ char *dynlib_find(const char *name, const char *version, dynlib_error *err) {
     return NULL;
   }
   char *found = NULL;
-  int is_path = strchr(name, '/') != NULL;
+  int is_path = 0;
+  for (const char *p = name; *p && !is_path; p++) is_path = dl_os_is_sep(*p);
   if (is_path) {
     for (size_t i = 0; i < c.n && !found; i++)
       if (exists(c.v[i], i == 0)) found = strdup(c.v[i]);

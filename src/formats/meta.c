@@ -21,6 +21,23 @@
 #include "base/internal.h"
 #include "formats/meta.h"
 
+/* glibc's memmem is a two-way search (GB/s); elsewhere the first byte is
+ * found with memchr and the rest compared. */
+#if defined(__GLIBC__)
+#define find_bytes memmem
+#else
+static void *find_bytes(const void *hay, size_t n, const void *needle, size_t m) {
+  const unsigned char *h = hay, *end = h + n, *k = needle;
+  if (m == 0) return (void *)h;
+  while (n >= m && (h = memchr(h, k[0], n - m + 1)) != NULL) {
+    if (memcmp(h, k, m) == 0) return (void *)h;
+    h++;
+    n = (size_t)(end - h);
+  }
+  return NULL;
+}
+#endif
+
 #define NOTE_HEADER 12
 #define NAME_SIZE 8 /* "dynlib\0" padded to 4 */
 #define DESC_FIXED 12 /* format, abi, length */
@@ -154,7 +171,7 @@ int64_t dl_meta_search(const dl_elf *e, dl_next_data_fn next_data,
     size_t n = e->size - off < chunk ? (size_t)(e->size - off) : chunk;
     if (e->read(e->ctx, off, buf, n) != 0) break;
     for (size_t from = 0; from + tail_len <= n;) {
-      unsigned char *hit = memmem(buf + from, n - from, tail, tail_len);
+      unsigned char *hit = find_bytes(buf + from, n - from, tail, tail_len);
       if (hit == NULL) break;
       size_t at = (size_t)(hit - buf);
       uint64_t hdr = off + at;

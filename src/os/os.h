@@ -145,6 +145,23 @@ unsigned dl_os_cpu_count(void);
 int dl_os_thread_start(dl_os_thread *t, void (*fn)(void *), void *arg);
 void dl_os_thread_join(dl_os_thread *t);
 
+/* ---- the system's library folders and path syntax ------------------------------- */
+
+/* The folders the system's loader searches by itself, in its order (after
+ * the user's: dynlib.path and the loader's environment variable): Linux's
+ * multiarch and default folders; Windows' application and system folders. */
+void dl_os_library_dirs(void (*add)(void *ud, const char *dir), void *ud);
+
+/* The environment variable the loader reads for extra folders
+ * (LD_LIBRARY_PATH), or NULL where dynlib does not follow one (Windows:
+ * PATH is never searched). */
+const char *dl_os_loader_path_var(void);
+
+/* Path syntax: a separator ('/', and '\\' on Windows); an absolute path
+ * ("/x"; "C:/x", "//host/share" on Windows). */
+int dl_os_is_sep(char c);
+int dl_os_path_is_absolute(const char *path);
+
 /* ---- environment ------------------------------------------------------------ */
 
 /* getenv, but NULL in a privileged (setuid) process, as the loader does. */

@@ -359,6 +359,40 @@ int dl_os_thread_start(dl_os_thread *t, void (*fn)(void *), void *arg) {
 
 void dl_os_thread_join(dl_os_thread *t) { pthread_join(t->id, NULL); }
 
+/* ---- the system's library folders and path syntax ---------------------------------- */
+
+#if defined(__x86_64__) && defined(__ILP32__)
+#define MULTIARCH "x86_64-linux-gnux32"
+#elif defined(__x86_64__)
+#define MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define MULTIARCH "aarch64-linux-gnu"
+#elif defined(__i386__)
+#define MULTIARCH "i386-linux-gnu"
+#elif defined(__arm__) && defined(__ARM_PCS_VFP)
+#define MULTIARCH "arm-linux-gnueabihf"
+#else
+#define MULTIARCH ""
+#endif
+
+/* ld.so's trusted directories with Debian's multiarch ones first, and
+ * /usr/local/lib, which Debian's ld.so.conf lists (its libNAME.so
+ * development links are not in the cache). */
+void dl_os_library_dirs(void (*add)(void *ud, const char *dir), void *ud) {
+  static const char *const dirs[] = {
+      "/lib/" MULTIARCH, "/usr/lib/" MULTIARCH, "/lib64", "/usr/lib64",
+      "/lib",            "/usr/lib",            "/usr/local/lib"};
+  for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+    if (strcmp(dirs[i], "/lib/") != 0 && strcmp(dirs[i], "/usr/lib/") != 0)
+      add(ud, dirs[i]); /* no multiarch folder on this system */
+}
+
+const char *dl_os_loader_path_var(void) { return "LD_LIBRARY_PATH"; }
+
+int dl_os_is_sep(char c) { return c == '/'; }
+
+int dl_os_path_is_absolute(const char *path) { return path[0] == '/'; }
+
 /* ---- environment ---------------------------------------------------------------- */
 
 const char *dl_os_getenv(const char *name) {
