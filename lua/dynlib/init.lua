@@ -37,11 +37,12 @@ function M.resolve(name, symbol, opts)
 end
 
 -- dynlib.path: the search directories for bare names (read: an array of
--- directories; write: an array or a ':'-separated string; nil resets it to
--- DYNLIB_PATH).
+-- directories; write: an array or a string with dynlib.path_sep between
+-- directories, ':' or ';' on Windows; nil resets it to DYNLIB_PATH).
+local SEP = core.path_sep
 local function split_path(s)
   local dirs = {}
-  for dir in s:gmatch("[^:]+") do
+  for dir in s:gmatch("[^" .. SEP .. "]+") do
     dirs[#dirs + 1] = dir
   end
   return dirs
@@ -54,11 +55,11 @@ local function set_path(value)
     core.set_path(value)
   elseif type(value) == "table" then
     for i, dir in ipairs(value) do
-      if type(dir) ~= "string" or dir:find(":", 1, true) then
-        error(("bad dynlib.path entry #%d (a directory without ':' expected)"):format(i), 3)
+      if type(dir) ~= "string" or dir:find(SEP, 1, true) then
+        error(("bad dynlib.path entry #%d (a directory without '%s' expected)"):format(i, SEP), 3)
       end
     end
-    core.set_path(table.concat(value, ":"))
+    core.set_path(table.concat(value, SEP))
   else
     error("dynlib.path must be a table, a string or nil, got " .. type(value), 3)
   end

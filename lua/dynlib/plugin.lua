@@ -118,7 +118,7 @@ local function install(M, core)
     end
     opts = opts or {}
     -- A file, never a search: what is checked is what is loaded.
-    if not path:find("/", 1, true) then path = "./" .. path end
+    if not path:find(core.os == "windows" and "[/\\]" or "/") then path = "./" .. path end
     local meta, info, code = core.metadata(path)
     if not meta then return nil, info, code end
     local refused = check_meta(meta, info, path, opts)

@@ -26,6 +26,11 @@ __attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
   const char *arch = dl_machine_name((unsigned)dl_elf_host_machine());
   lua_pushstring(L, arch ? arch : "unknown");
   lua_setfield(L, -2, "arch");
+  /* Between folders in dynlib.path and DYNLIB_PATH: ':', or ';' on
+   * Windows, where drive letters hold ':'. */
+  const char sep[2] = {DL_OS_PATH_LIST_SEP, '\0'};
+  lua_pushstring(L, sep);
+  lua_setfield(L, -2, "path_sep");
   ldl_open_library(L);
   ldl_open_call(L);
   ldl_open_meta(L);

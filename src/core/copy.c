@@ -36,8 +36,9 @@ int dl_private_copy(const char *src, char **copy, dynlib_error *err) {
     return dl_seterr(err, DYNLIB_E_IO, "%s: cannot make a private folder: %s", src,
                      dl_os_strerror(e, buf, sizeof buf));
   }
-  const char *base = strrchr(src, '/');
-  base = base ? base + 1 : src;
+  const char *base = src;
+  for (const char *p = src; *p; p++)
+    if (dl_os_is_sep(*p)) base = p + 1;
   size_t len = strlen(dir) + strlen(base) + 2;
   char *path = malloc(len);
   int rc = path ? 0 : dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", src);

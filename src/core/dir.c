@@ -52,7 +52,7 @@ int dl_scan_add(dl_scan *s, const char *path, dynlib_error *err) {
 
 static char *join(const char *dir, const char *name) {
   size_t a = strlen(dir), b = strlen(name);
-  int slash = a > 0 && dir[a - 1] != '/';
+  int slash = a > 0 && !dl_os_is_sep(dir[a - 1]);
   char *p = malloc(a + slash + b + 1);
   if (p == NULL) return NULL;
   memcpy(p, dir, a);

@@ -439,7 +439,7 @@ dynlib_handle *dynlib_open_in(void *mem, const char *name,
   /* Trusted mode always checks the file itself. */
   char key[1024];
   size_t klen = 0;
-  if (name[0] == '/' && opt->trusted == NULL)
+  if (dl_os_path_is_absolute(name) && opt->trusted == NULL)
     klen = alias_key(key, sizeof key, name, opt->version);
   if (klen) {
     entry *e = reopen_by_alias(key, klen);

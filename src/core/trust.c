@@ -56,6 +56,8 @@ static int check_component(const char *path, int above_root,
 
 int dl_check_trusted(const char *real, const char *const *dirs,
                      dynlib_error *err) {
+  const char *why = dl_os_trust_unsupported();
+  if (why) return dl_seterr(err, DYNLIB_E_UNTRUSTED, "%s: %s", real, why);
   char *root = trusted_root(real, dirs);
   if (root == NULL)
     return dl_seterr(err, DYNLIB_E_UNTRUSTED,

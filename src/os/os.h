@@ -111,6 +111,9 @@ void dl_os_close(dl_os_fd fd);
 char *dl_os_realpath(const char *path, int *e);
 /* The effective user, for trusted mode's owner checks. */
 unsigned long long dl_os_euid(void);
+/* Why trusted mode cannot be checked on this system (it rests on POSIX
+ * owners and mode bits), or NULL where it can. */
+const char *dl_os_trust_unsupported(void);
 
 /* ---- private copies -------------------------------------------------------- */
 

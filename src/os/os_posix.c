@@ -209,6 +209,8 @@ char *dl_os_realpath(const char *path, int *e) {
 
 unsigned long long dl_os_euid(void) { return (unsigned long long)geteuid(); }
 
+const char *dl_os_trust_unsupported(void) { return NULL; }
+
 /* ---- private copies ------------------------------------------------------------ */
 
 int dl_os_private_dir(char **dir) {

@@ -310,6 +310,12 @@ char *dl_os_realpath(const char *path, int *e) {
 
 unsigned long long dl_os_euid(void) { return 0; }
 
+/* Owners and ACLs are not POSIX modes: rather than pass every file, the
+ * trusted option is refused until an ACL check exists. */
+const char *dl_os_trust_unsupported(void) {
+  return "trusted mode is not available on Windows (it checks POSIX owners and modes)";
+}
+
 /* ---- private copies --------------------------------------------------------------------- */
 
 int dl_os_private_dir(char **dir) {
