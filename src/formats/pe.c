@@ -375,5 +375,18 @@ int dl_pe_open(dl_pe *p, dl_read_at_fn read, void *ctx, uint64_t size,
   uint64_t opt = (uint64_t)p->lfanew + 4 + COFF_HEADER;
   if (read_optional(p, opt, err) != 0) return -1;
   if (read_sections(p, opt + p->opt_size, err) != 0) return -1;
+  /* The COFF symbol table and string table (long section names) close
+   * the file: past its end, the file was cut. */
+  if (p->symtab_off != 0) {
+    uint64_t tab = (uint64_t)p->symtab_off + (uint64_t)p->nsymbols * SYMBOL_SIZE;
+    unsigned char sz[4];
+    if (!in_file(p, tab, 4))
+      return BAD("%s: the COFF symbol table extends past the end of the file",
+                 p->name);
+    if (dl_pe_read(p, tab, sz, 4, "COFF string table", err) != 0) return -1;
+    if (!in_file(p, tab, u32(sz)))
+      return BAD("%s: the COFF string table extends past the end of the file",
+                 p->name);
+  }
   return check_dirs(p, err);
 }
