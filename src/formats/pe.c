@@ -198,8 +198,8 @@ int dl_pe_strdup_rva(const dl_pe *p, uint32_t rva, size_t max, char **out,
     step *= 2;
   }
   free(buf);
-  return BAD("%s: %s at RVA 0x%x is unterminated or longer than %zu bytes",
-             p->name, what, (unsigned)rva, max);
+  return BAD("%s: %s at RVA 0x%x is unterminated or longer than %u bytes",
+             p->name, what, (unsigned)rva, (unsigned)max);
 }
 
 /* ---- section names ------------------------------------------------------ */
