@@ -11,7 +11,7 @@
 FUZZ_SECONDS ?= 60
 FUZZ_SHORT_SECONDS ?= 8
 FUZZ_MAX_LEN ?= 131072
-FUZZ_TARGETS += elf meta names sig
+FUZZ_TARGETS += elf meta names sig pe
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \

@@ -12,7 +12,8 @@
  * The metadata is an ELF note (owner "dynlib") in the section .note.dynlib.
  * The section is allocated, so the linker lists it in a PT_NOTE program
  * header near the start of the file: dynlib finds it with one or two small
- * reads, even when the section table was stripped. No Lua header is needed.
+ * reads, even when the section table was stripped. In a Windows DLL the
+ * same record is the section .dynlib. No Lua header is needed.
  */
 #ifndef DYNLIB_PLUGIN_H
 #define DYNLIB_PLUGIN_H
@@ -31,14 +32,17 @@ struct lua_State; /* plugins that talk to Lua include lua.h themselves */
 #define DYNLIB_NOTE_TYPE 0x64790001u
 #define DYNLIB_NOTE_FORMAT 1u
 
-#if defined(__GNUC__)
+#if defined(_WIN32)
+#define DYNLIB_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__)
 #define DYNLIB_EXPORT __attribute__((visibility("default")))
 #else
 #define DYNLIB_EXPORT
 #endif
 
-/* `retain` keeps the note under --gc-sections (gcc 11+, clang 13+). */
-#if defined(__has_attribute)
+/* `retain` keeps the note under --gc-sections (gcc 11+, clang 13+; ELF
+ * only: PE has no such flag, and the linkers keep the section). */
+#if defined(__has_attribute) && !defined(_WIN32)
 #if __has_attribute(retain)
 #define DYNLIB_RETAIN_ __attribute__((retain))
 #endif
@@ -49,10 +53,36 @@ struct lua_State; /* plugins that talk to Lua include lua.h themselves */
 
 /* The note: name size, descriptor size, type, name "dynlib" (padded to 8),
  * then the descriptor: format, ABI, JSON length, JSON text with its NUL.
- * The compiler pads the whole to 4 bytes, as notes require. */
-#define DYNLIB_PLUGIN(json_text)                                             \
+ * The compiler pads the whole to 4 bytes, as notes require.
+ *
+ * Where it goes: on ELF systems the section .note.dynlib (a note); in a
+ * Windows DLL the section .dynlib (PE section names longer than 8 bytes
+ * need the COFF string table, which images may lack), holding the same
+ * record, little-endian. mingw-w64 (gcc, clang) takes the GNU attributes;
+ * MSVC declares the section (read-only) and allocates the record in it, and
+ * the /include directive keeps it from /OPT:REF (the record is then
+ * external: one DYNLIB_PLUGIN per DLL, as everywhere). */
+#if defined(_MSC_VER) && !defined(__clang__)
+#if defined(_M_IX86)
+#define DYNLIB_INCLUDE_ "/include:_dynlib_plugin_note_"
+#else
+#define DYNLIB_INCLUDE_ "/include:dynlib_plugin_note_"
+#endif
+#define DYNLIB_PLACE_                                                        \
+  __pragma(section(".dynlib", read))                                         \
+  __pragma(comment(linker, DYNLIB_INCLUDE_))                                 \
+  __declspec(allocate(".dynlib")) __declspec(align(4)) extern const
+#elif defined(_WIN32)
+#define DYNLIB_PLACE_                                                        \
+  __attribute__((section(".dynlib"), used, aligned(4))) static const
+#else
+#define DYNLIB_PLACE_                                                        \
   __attribute__((section(".note.dynlib"), used, aligned(4)))                 \
-  DYNLIB_RETAIN_ static const struct {                                       \
+  DYNLIB_RETAIN_ static const
+#endif
+
+#define DYNLIB_PLUGIN(json_text)                                             \
+  DYNLIB_PLACE_ struct {                                                     \
     uint32_t namesz, descsz, type;                                           \
     char name[8];                                                            \
     uint32_t format, abi, length;                                            \

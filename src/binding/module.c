@@ -34,7 +34,7 @@ __attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
   ldl_open_library(L);
   ldl_open_call(L);
   ldl_open_meta(L);
-  ldl_open_elf(L);
+  ldl_open_inspect(L);
   ldl_open_callback(L);
   ldl_open_buffer(L);
   return 1;

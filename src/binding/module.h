@@ -10,7 +10,7 @@
 
 void ldl_open_library(lua_State *L);  /* library.c: open, handles, names, store */
 void ldl_open_call(lua_State *L);     /* func.c: lib:func, force_ffi, signature */
-void ldl_open_elf(lua_State *L);      /* elf.c: inspect, section */
+void ldl_open_inspect(lua_State *L);  /* inspect.c: inspect, section (ELF, PE) */
 void ldl_open_meta(lua_State *L);     /* meta.c: metadata, scan, plugin support */
 void ldl_open_callback(lua_State *L); /* callback.c: dynlib.callback */
 void ldl_open_buffer(lua_State *L);   /* buffer.c: dynlib.buffer */

@@ -1,7 +1,9 @@
 /*
- * check.c - what is verified before a file reaches dlopen (DESIGN 4.3):
- * a regular file (stat before open), ELF for this machine, a shared object
- * rather than an executable, object file, core dump or debug-info file.
+ * check.c - what is verified before a file reaches the loader (DESIGN 4.3):
+ * a regular file (stat before open), of this system's format (format.h's
+ * DL_NATIVE_FORMAT: ELF, or PE on Windows) and machine, a library rather
+ * than an executable, object file, core dump or debug-info file. A file of
+ * the other format is read far enough to say what it is (wrong_arch).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include "core/check.h"
 #include "formats/elf.h"
 #include "formats/elf_dynamic.h"
+#include "formats/format.h"
+#include "formats/pe.h"
 #include "base/file.h"
 #include "formats/inspect.h"
 #include "base/internal.h"
@@ -122,26 +126,94 @@ static int check_section_table(const dl_elf *e, dynlib_error *err) {
   return dl_elf_sections_check(e, err);
 }
 
-int dl_check_elf(const dl_elf *e, dynlib_error *err) {
+/* This process, for messages: "64-bit x86_64". */
+static void host_text(char *buf, size_t n) {
+  const char *m = DL_NATIVE_FORMAT == DL_FORMAT_PE
+                      ? dl_pe_machine_name(dl_pe_host_machine())
+                      : dl_machine_name((unsigned)dl_elf_host_machine());
+  snprintf(buf, n, "%d-bit %s", (int)sizeof(void *) * 8, m ? m : "?");
+}
+
+int dl_check_elf_as(const dl_elf *e, dl_format native, dynlib_error *err) {
+  if (native != DL_FORMAT_ELF) {
+    const char *m = dl_machine_name(e->machine);
+    char host[64];
+    host_text(host, sizeof host);
+    return dl_seterr(err, DYNLIB_E_WRONG_ARCH,
+                     "%s: is an ELF file (%d-bit %s), not a DLL (this process "
+                     "loads %s PE DLLs)",
+                     e->name, e->is64 ? 64 : 32, m ? m : "unknown machine",
+                     host);
+  }
   if (!dl_elf_compatible(e)) return wrong_arch(e, err);
   if (check_type(e, err) != 0) return -1;
   if (check_dynamic(e, err) != 0) return -1;
   return check_section_table(e, err);
 }
 
+int dl_check_elf(const dl_elf *e, dynlib_error *err) {
+  return dl_check_elf_as(e, DL_NATIVE_FORMAT, err);
+}
+
+int dl_check_pe_as(const dl_pe *p, dl_format native, dynlib_error *err) {
+  const char *m = dl_pe_machine_name(p->machine);
+  char num[24], host[64];
+  if (m == NULL) {
+    snprintf(num, sizeof num, "machine 0x%x", p->machine);
+    m = num;
+  }
+  host_text(host, sizeof host);
+  const char *kind = dl_pe_is_dll(p) ? "DLL" : "EXE";
+  if (native != DL_FORMAT_PE)
+    return dl_seterr(err, DYNLIB_E_WRONG_ARCH,
+                     "%s: is a Windows PE %s for %s (%d-bit), not a shared "
+                     "library of this system (this process loads %s ELF "
+                     "libraries)",
+                     p->name, kind, m, p->is64 ? 64 : 32, host);
+  unsigned want = dl_pe_host_machine();
+  unsigned have = p->machine == DL_PE_MACHINE_ARM ? DL_PE_MACHINE_ARMNT : p->machine;
+  if (have != want || p->is64 != (sizeof(void *) == 8))
+    return dl_seterr(err, DYNLIB_E_WRONG_ARCH,
+                     "%s: file is for a different processor (PE %s for %d-bit "
+                     "%s; this process is %s)",
+                     p->name, kind, p->is64 ? 64 : 32, m, host);
+  if (!dl_pe_is_dll(p))
+    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
+                     "%s: is a Windows executable (EXE), not a DLL", p->name);
+  return 0;
+}
+
+int dl_check_pe(const dl_pe *p, dynlib_error *err) {
+  return dl_check_pe_as(p, DL_NATIVE_FORMAT, err);
+}
+
+/* The format the first bytes announce (unknown when unreadable). */
+static dl_format sniff(dl_file *f) {
+  unsigned char head[4];
+  size_t n = f->size < sizeof head ? (size_t)f->size : sizeof head;
+  if (dl_file_read_at(f, 0, head, n) != 0) return DL_FORMAT_UNKNOWN;
+  return dl_format_sniff(head, n);
+}
+
 int dl_check_library(const char *path, unsigned long long *dev,
                      unsigned long long *ino, dynlib_error *err) {
   dl_file f;
   if (dl_file_open(&f, path, err) != 0) return -1; /* missing, FIFO, ... */
-  dl_elf e;
   int rc = 0;
   /* Refused by name, unread: such files hold debug info, never code. */
   if (has_suffix(path, ".debug"))
     rc = dl_seterr(err, DYNLIB_E_DEBUG_FILE,
                    "%s: is a debug-info file (*.debug), not loadable", path);
-  if (rc == 0 && foreign_ident(&f, path, err)) rc = -1;
-  if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
-  if (rc == 0) rc = dl_check_elf(&e, err);
+  if (rc == 0 && sniff(&f) == DL_FORMAT_PE) {
+    dl_pe p;
+    rc = dl_pe_open(&p, dl_file_read_at, &f, f.size, path, err);
+    if (rc == 0) rc = dl_check_pe(&p, err);
+  } else if (rc == 0) {
+    dl_elf e;
+    if (DL_NATIVE_FORMAT == DL_FORMAT_ELF && foreign_ident(&f, path, err)) rc = -1;
+    if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, &f, f.size, path, err);
+    if (rc == 0) rc = dl_check_elf(&e, err);
+  }
   if (rc == 0) {
     *dev = (unsigned long long)f.dev;
     *ino = (unsigned long long)f.ino;

@@ -10,6 +10,7 @@
 
 #include "formats/elf_defs.h"
 #include "formats/elf.h"
+#include "formats/format.h"
 #include "base/internal.h"
 
 #define ERR(code, ...) dl_seterr(err, code, __VA_ARGS__)
@@ -75,6 +76,7 @@ int dl_elf_read(const dl_elf *e, uint64_t off, void *buf, size_t len,
 int dl_elf_host_machine(void) { return HOST_MACHINE; }
 
 int dl_elf_compatible(const dl_elf *e) {
+  if (DL_NATIVE_FORMAT != DL_FORMAT_ELF) return 0; /* a PE system */
   int host64 = sizeof(void *) == 8;
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   int host_big = 1;

@@ -192,6 +192,11 @@ typedef struct {
 #define SHT_HASH        5
 #define SHT_DYNAMIC     6
 #define SHT_NOTE        7
+
+/* Section flags (sh_flags). */
+#define SHF_WRITE       0x1
+#define SHF_ALLOC       0x2
+#define SHF_EXECINSTR   0x4
 #define SHT_NOBITS      8
 #define SHT_REL         9
 #define SHT_DYNSYM      11

@@ -19,7 +19,9 @@
 #include "dynlib_plugin.h"
 #include "base/file.h"
 #include "base/internal.h"
+#include "formats/format.h"
 #include "formats/meta.h"
+#include "formats/pe.h"
 
 /* glibc's memmem is a two-way search (GB/s); elsewhere the first byte is
  * found with memchr and the rest compared. */
@@ -220,10 +222,47 @@ int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
                    e->name);
 }
 
+/* A PE file: the record (the same note as in ELF, little-endian) is the
+ * content of the section .dynlib, found by name; no search. */
+int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
+  memset(out, 0, sizeof *out);
+  int i = dl_pe_section_by_name(p, ".dynlib");
+  if (i < 0)
+    return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata",
+                     p->name);
+  uint64_t off, len;
+  dl_pe_section_bytes(p, (unsigned)i, &off, &len);
+  /* The note walker reads through an ELF view of the same bytes: only the
+   * callback, the size, the name and the byte order matter to it. */
+  dl_elf view;
+  memset(&view, 0, sizeof view);
+  view.read = p->read;
+  view.ctx = p->ctx;
+  view.size = p->size;
+  view.name = p->name;
+  int r = walk_notes(&view, off, len, 4, DL_META_SECTION, out, err);
+  if (r == 1) return 0;
+  if (r < 0) return -1;
+  return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                   "%s: section .dynlib holds no dynlib metadata record", p->name);
+}
+
 static int read_opened(dl_file *f, const char *path, dl_meta *out,
                        dynlib_error *err) {
+  unsigned char head[4];
+  size_t n = f->size < sizeof head ? (size_t)f->size : sizeof head;
+  int rc = 0;
+  if (dl_file_read_at(f, 0, head, n) != 0)
+    rc = dl_seterr(err, DYNLIB_E_IO, "%s: cannot read", path);
+  if (rc == 0 && dl_format_sniff(head, n) == DL_FORMAT_PE) {
+    dl_pe p;
+    rc = dl_pe_open(&p, dl_file_read_at, f, f->size, path, err);
+    if (rc == 0) rc = dl_meta_read_pe(&p, out, err);
+    dl_file_close(f);
+    return rc;
+  }
   dl_elf e;
-  int rc = dl_elf_open(&e, dl_file_read_at, f, f->size, path, err);
+  if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, f, f->size, path, err);
   if (rc == 0) rc = dl_meta_read_elf(&e, dl_file_next_data, out, err);
   dl_file_close(f);
   return rc;

@@ -9,6 +9,7 @@
 
 #include "dynlib.h"
 #include "formats/elf.h"
+#include "formats/pe.h"
 
 /* Where the record was found. */
 enum { DL_META_NOTE = 1, DL_META_SECTION, DL_META_SEARCH };
@@ -35,7 +36,12 @@ typedef uint64_t (*dl_next_data_fn)(void *ctx, uint64_t off);
 int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
                      dynlib_error *err);
 
-/* The same from a path (stat first, regular files only). */
+/* Reads the metadata of an opened PE file: the section .dynlib (the same
+ * record as the ELF note, little-endian). Errors: no_metadata (no such
+ * section), bad_metadata (no record in it, or a malformed one), io. */
+int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err);
+
+/* The same from a path (ELF or PE by the file's first bytes) (stat first, regular files only). */
 int dl_meta_read(const char *path, dl_meta *out, dynlib_error *err);
 
 /* The same for a path a directory listing already called a regular file
