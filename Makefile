@@ -51,7 +51,7 @@ WARN    := -Wall -Wextra -Werror
 LFS     := -D_FILE_OFFSET_BITS=64
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(LFS) $(WARN) $(SAN) $(CFLAGS)
+CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(LFS) $(OS_CFLAGS) $(WARN) $(SAN) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # src/ is arranged by layer, top to bottom: binding (the Lua module), core
@@ -71,10 +71,12 @@ BIND_SRC := $(wildcard src/binding/*.c)
 HEADERS  := $(wildcard src/*.h src/*/*.h)
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ := $(BIND_SRC:src/%.c=$(BUILD)/obj/%.o)
-# What differs by OS (mk/windows.mk sets its own): the libraries the core
-# needs from the system, the shared-object suffix, what the module links
-# besides the core (Linux: nothing, see $(MODULE)), how the core library is
-# linked, and what objects wait for (a target's sysroot; order-only).
+# What differs by OS (mk/windows.mk sets its own): C flags, the libraries
+# the core needs from the system, the shared-object suffix, what the module
+# links besides the core (Linux: nothing, see $(MODULE)), how the core
+# library is linked, and what objects wait for (a target's sysroot;
+# order-only).
+OS_CFLAGS ?=
 OS_LIBS ?= -ldl -pthread
 SO ?= so
 MODULE_LIBS ?=

@@ -20,6 +20,8 @@ JSON_LIBS := $(CROSS_SYSROOT)/lib/libjansson.a
 # A Windows DLL cannot leave symbols for its loader to find: the module
 # links Lua's DLL (the one lua.exe loaded) through its import library.
 MODULE_LIBS := $(CROSS_SYSROOT)/lib/liblua54.dll.a
+# C99's printf (%zu, %lld) instead of msvcrt's, which -Wformat rejects.
+OS_CFLAGS := -D__USE_MINGW_ANSI_STDIO=1
 # No -ldl (LoadLibrary is kernel32's) and no -pthread: it would make core.dll
 # need libwinpthread-1.dll at run time.
 OS_LIBS :=
