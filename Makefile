@@ -35,11 +35,14 @@ INCDIR  ?= $(PREFIX)/include
 LUA_LMOD ?= $(PREFIX)/share/lua/5.4
 LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
 
+# Windows (mk/windows.mk) has no .pc files: it sets these to its sysroot.
+ifneq ($(TARGET_OS),windows)
 LUA_CFLAGS := $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
 FFI_CFLAGS := $(shell $(PKG_CONFIG) --cflags libffi 2>/dev/null)
 FFI_LIBS   := $(shell $(PKG_CONFIG) --libs libffi 2>/dev/null || echo -lffi)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+endif
 
 WARN    := -Wall -Wextra -Werror
 # 64-bit file offsets on 32-bit targets (a no-op on 64-bit ones): without
@@ -48,7 +51,7 @@ WARN    := -Wall -Wextra -Werror
 LFS     := -D_FILE_OFFSET_BITS=64
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(LFS) $(WARN) $(SAN) $(CFLAGS)
+CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(LFS) $(OS_CFLAGS) $(WARN) $(SAN) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # src/ is arranged by layer, top to bottom: binding (the Lua module), core
@@ -70,10 +73,21 @@ BIND_SRC := $(wildcard src/binding/*.c)
 HEADERS  := $(wildcard src/*.h src/*/*.h)
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 BIND_OBJ := $(BIND_SRC:src/%.c=$(BUILD)/obj/%.o)
-CORE_LIBS := $(FFI_LIBS) -ldl -pthread
+# What differs by OS (mk/windows.mk sets its own): C flags, the libraries
+# the core needs from the system, the shared-object suffix, what the module
+# links besides the core (Linux: nothing, see $(MODULE)), how the core
+# library is linked, and what objects wait for (a target's sysroot;
+# order-only).
+OS_CFLAGS ?=
+OS_LIBS ?= -ldl -pthread
+SO ?= so
+MODULE_LIBS ?=
+CORELIB_LDFLAGS ?= -Wl,-soname,libdynlib.so.0
+BUILD_DEPS ?=
+CORE_LIBS := $(FFI_LIBS) $(OS_LIBS)
 
-MODULE  := $(BUILD)/lua/dynlib/core.so
-CORELIB := $(BUILD)/libdynlib.so
+MODULE  := $(BUILD)/lua/dynlib/core.$(SO)
+CORELIB := $(BUILD)/libdynlib.$(SO)
 COREA   := $(BUILD)/libdynlib.a
 
 # Test fixtures live in $(FIX); they are never built with sanitizers (they
@@ -98,23 +112,23 @@ core: $(CORELIB) $(COREA) $(BUILD)/dynlib.pc
 
 # -fno-plt: the binding calls the Lua API on every typed call; through the
 # GOT directly it skips one jump per call.
-$(BUILD)/obj/binding/%.o: src/binding/%.c $(HEADERS)
+$(BUILD)/obj/binding/%.o: src/binding/%.c $(HEADERS) | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fno-plt $(LUA_CFLAGS) $(JSON_CFLAGS) $(FFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(FFI_CFLAGS) -c $< -o $@
 
 # The Lua module links the core in statically: one file to install, and no
-# dependency on an installed libdynlib.so. It does not link liblua: the
-# interpreter that loads it provides the Lua API.
+# dependency on an installed libdynlib.so. On Linux it does not link liblua:
+# the interpreter that loads it provides the Lua API (Windows: MODULE_LIBS).
 $(MODULE): $(BIND_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(CORE_LIBS)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(CORE_LIBS) $(MODULE_LIBS)
 
 $(CORELIB): $(CORE_OBJ)
-	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,libdynlib.so.0 -Wl,--no-undefined -o $@ $^ $(CORE_LIBS)
+	$(CC) -shared $(LDFLAGS_ALL) $(CORELIB_LDFLAGS) -Wl,--no-undefined -o $@ $^ $(CORE_LIBS)
 
 $(COREA): $(CORE_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -137,7 +151,7 @@ deps:
 
 # DYNLIB_CROSS and DYNLIB_CC: what the install spec builds with.
 TEST_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" \
-           LUA_CPATH="$(BUILD)/lua/?.so;;" DYNLIB_BUILD="$(abspath $(BUILD))" \
+           LUA_CPATH="$(BUILD)/lua/?.$(SO);;" DYNLIB_BUILD="$(abspath $(BUILD))" \
            DYNLIB_CROSS="$(CROSS)" DYNLIB_CC="$(CC)"
 
 test: deps
@@ -203,7 +217,7 @@ install: all
 install-lua: module
 	install -d $(DESTDIR)$(LUA_LMOD)/dynlib $(DESTDIR)$(LUA_CMOD)/dynlib
 	install -m 644 lua/dynlib/*.lua $(DESTDIR)$(LUA_LMOD)/dynlib/
-	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CMOD)/dynlib/core.so
+	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CMOD)/dynlib/core.$(SO)
 
 clean:
 	rm -rf build build-* examples/plugins/*.so

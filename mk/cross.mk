@@ -29,6 +29,20 @@ AR := $(CROSS)-ar
 endif
 CC_FIX  ?= $(CROSS)-gcc
 OBJCOPY ?= $(CROSS)-objcopy
+CROSS_SYSROOT := $(BUILD)/sysroot
+CROSS_LUA := $(BUILD)/lua5.4
+RUN_LUA := $(abspath $(CROSS_LUA))
+TEST_TOOLS += $(CROSS_LUA)
+
+.DEFAULT_GOAL := cross
+.PHONY: cross
+
+# A target that is no Debian architecture (Windows) has no multiarch
+# packages to take the interpreter and libraries from: mk/windows.mk builds
+# them from Debian's sources and has its own launcher.
+ifeq ($(CROSS_ARCH),-)
+include mk/windows.mk
+else
 # Only the target's .pc files: the host's would hand out amd64 flags.
 PKG_CONFIG ?= PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_MULTIARCH)/pkgconfig:/usr/share/pkgconfig pkg-config
 
@@ -37,14 +51,7 @@ PKG_CONFIG ?= PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_MULTIARCH)/pkg
 # the host's lua5.4. The interpreter's liblua5.4.so.0 comes from
 # liblua5.4-0:<arch>, already installed by liblua5.4-dev:<arch> (the build
 # needs it), so the launcher needs no LD_LIBRARY_PATH.
-CROSS_SYSROOT := $(BUILD)/sysroot
 CROSS_DEBS := lua5.4 lua-filesystem lua-system lua-term
-CROSS_LUA := $(BUILD)/lua5.4
-RUN_LUA := $(abspath $(CROSS_LUA))
-TEST_TOOLS += $(CROSS_LUA)
-
-.DEFAULT_GOAL := cross
-.PHONY: cross
 cross: all fixtures $(CROSS_LUA)
 
 # Once per build folder (the stamp). The package lists may predate
@@ -88,5 +95,7 @@ $(CROSS_LUA): $(CROSS_SYSROOT)/.stamp mk/cross.mk .ci/targets
 	fi; \
 	printf '%s\n' $(CROSS_LUA_LINES) | sed "s|@RUNNER@|$$runner|" > $@.tmp
 	chmod 755 $@.tmp && mv $@.tmp $@
+
+endif # Debian architecture
 
 endif

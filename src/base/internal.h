@@ -6,7 +6,12 @@
 
 #include "dynlib.h"
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__) && defined(__GNUC__) && !defined(__clang__)
+/* mingw-w64: the build uses its C99 printf (__USE_MINGW_ANSI_STDIO, for %zu
+ * and %lld), which gcc's -Wformat knows as gnu_printf; "printf" there means
+ * msvcrt's. */
+#define DL_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__)
 #define DL_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define DL_PRINTF(a, b)
