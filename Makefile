@@ -51,7 +51,7 @@ WARN    := -Wall -Wextra -Werror
 LFS     := -D_FILE_OFFSET_BITS=64
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -Isrc $(LFS) $(OS_CFLAGS) $(WARN) $(SAN) $(CFLAGS)
+CFLAGS_ALL = -std=c11 $(OPT) -fPIC -fvisibility=hidden -DDYNLIB_BUILDING -Isrc $(LFS) $(OS_CFLAGS) $(WARN) $(SAN) $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # src/ is arranged by layer, top to bottom: binding (the Lua module), core

@@ -23,8 +23,9 @@ MODULE_LIBS := $(CROSS_SYSROOT)/lib/liblua54.dll.a
 # C99's printf (%zu, %lld) instead of msvcrt's, which -Wformat rejects.
 OS_CFLAGS := -D__USE_MINGW_ANSI_STDIO=1
 # No -ldl (LoadLibrary is kernel32's) and no -pthread: it would make core.dll
-# need libwinpthread-1.dll at run time.
-OS_LIBS :=
+# need libwinpthread-1.dll at run time. libgcc (thread-local variables'
+# emulation) linked in, or core.dll needs libgcc_s_seh-1.dll beside lua.exe.
+OS_LIBS := -static-libgcc
 # The import library other programs link libdynlib.dll with.
 CORELIB_LDFLAGS := -Wl,--out-implib,$(BUILD)/libdynlib.dll.a
 

@@ -16,7 +16,11 @@
 extern "C" {
 #endif
 
-#if defined(__GNUC__)
+/* Exported from libdynlib (the build defines DYNLIB_BUILDING); callers
+ * need no annotation: on Windows the import library resolves them. */
+#if defined(_WIN32) && defined(DYNLIB_BUILDING)
+#define DYNLIB_API __declspec(dllexport)
+#elif defined(__GNUC__) && !defined(_WIN32)
 #define DYNLIB_API __attribute__((visibility("default")))
 #else
 #define DYNLIB_API

@@ -11,9 +11,15 @@
 #include "formats/inspect.h"
 #include "os/os.h"
 
-LUA_API int luaopen_dynlib_core(lua_State *L);
+#if defined(_WIN32)
+#define LDL_EXPORT __declspec(dllexport)
+#else
+#define LDL_EXPORT __attribute__((visibility("default")))
+#endif
 
-__attribute__((visibility("default"))) int luaopen_dynlib_core(lua_State *L) {
+LDL_EXPORT int luaopen_dynlib_core(lua_State *L);
+
+LDL_EXPORT int luaopen_dynlib_core(lua_State *L) {
   lua_newtable(L);
   lua_pushliteral(L, DYNLIB_VERSION);
   lua_setfield(L, -2, "version");
