@@ -140,7 +140,13 @@ $(BUILD)/dynlib.pc: Makefile
 	  'Version: 0.1.0' 'Libs: -L$${libdir} -ldynlib' 'Libs.private: $(CORE_LIBS)' \
 	  'Cflags: -I$${includedir}' > $@
 
--include $(wildcard spec/fixtures/*.mk fuzz/*.mk bench/*.mk examples/*.mk)
+# Fixtures: the ELF ones everywhere but Windows, whose own are in windows.mk.
+ifeq ($(TARGET_OS),windows)
+FIXTURE_MK := spec/fixtures/windows.mk
+else
+FIXTURE_MK := $(filter-out spec/fixtures/windows.mk,$(wildcard spec/fixtures/*.mk))
+endif
+-include $(FIXTURE_MK) $(wildcard fuzz/*.mk bench/*.mk examples/*.mk)
 
 fixtures: $(FIXTURES)
 

@@ -1,6 +1,7 @@
 -- dynlib.buffer: C memory owned by Lua, every access bounds-checked.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("buffer_spec.lua", H.POSIX_TOOLS) then return end
 
 describe("dynlib.buffer", function()
   it("is zeroed memory of a size, or a copy of a string", function()

@@ -2,6 +2,7 @@
 -- range edges, both call paths, lifetime, and the README's examples.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("call_spec.lua", H.POSIX_TOOLS) then return end
 
 local lib = assert(dynlib.open(H.fixture("calls/libcalls.so")))
 

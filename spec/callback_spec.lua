@@ -2,6 +2,7 @@
 -- call returns, other threads refused, never collected under C.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("callback_spec.lua", H.POSIX_TOOLS) then return end
 
 local lib = assert(dynlib.open(H.fixture("calls/libcalls.so")))
 local apply = lib:func("int apply(int (*f)(int, int), int a, int b)")

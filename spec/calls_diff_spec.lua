@@ -8,6 +8,7 @@
 -- target's, as its C compiler reports them.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("calls_diff_spec.lua", H.POSIX_TOOLS) then return end
 package.path = "spec/gen/?.lua;" .. package.path
 local types = require("calls_types")
 

@@ -2,6 +2,7 @@
 -- every refusal names the file and says why.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("check_spec.lua", H.POSIX_TOOLS) then return end
 local E = require("elfpatch")
 
 local KFIX = H.fixture("check")

@@ -19,6 +19,7 @@ H.cross = os.getenv("DYNLIB_LUA") ~= nil
 -- multiarch folder and ld.so.cache's tag for its libraries ("ldconfig -p").
 local dynlib_core = require("dynlib")
 H.arch = dynlib_core.arch
+H.windows = dynlib_core.os == "windows"
 H.multiarch = ({x86_64 = "x86_64-linux-gnu", aarch64 = "aarch64-linux-gnu",
                 i386 = "i386-linux-gnu"})[H.arch]
 H.ldconfig_tag = ({x86_64 = "(libc6,x86-64)", aarch64 = "(libc6,AArch64)",
@@ -41,6 +42,19 @@ function H.it_if(cond, reason)
   end
 end
 
+-- At the top of a spec file that needs a POSIX system: on Windows (under
+-- wine, io.popen runs cmd.exe, which cannot start the Unix tools the file
+-- drives, and its fixtures are ELF libraries) the whole file is skipped,
+-- once, with its reason; returns true then, and the file returns.
+function H.posix_only(what, reason)
+  if not H.windows then return false end
+  require("busted").describe(what, function()
+    require("busted").pending("the whole file [skipped on Windows: " .. reason .. "]")
+  end)
+  return true
+end
+H.POSIX_TOOLS = "its fixtures are ELF files built by the Linux toolchain and it drives POSIX tools"
+
 function H.fixture(name)
   return H.fixtures .. "/" .. name
 end
@@ -58,17 +72,41 @@ function H.quote(s)
 end
 
 -- A new empty folder, removed at process exit by the OS's tmp cleaning or by
--- H.rmdir.
+-- H.rmdir. On Windows with lfs (busted's own dependency) in %TEMP%.
 function H.tmpdir()
+  if H.windows then
+    local lfs = require("lfs")
+    local base = (os.getenv("TEMP") or "."):gsub("\\", "/")
+    for _ = 1, 100 do
+      local dir = ("%s/dynlib-spec.%06x"):format(base, math.random(0, 0xffffff))
+      if lfs.mkdir(dir) then return dir end
+    end
+    error("cannot make a folder in " .. base)
+  end
   local out = H.sh("mktemp -d /tmp/dynlib-spec.XXXXXX")
   return (out:gsub("%s+$", ""))
 end
 
 function H.rmdir(dir)
-  H.sh("rm -rf " .. H.quote(dir))
+  if not H.windows then
+    H.sh("rm -rf " .. H.quote(dir))
+    return
+  end
+  local lfs = require("lfs")
+  for name in lfs.dir(dir) do
+    if name ~= "." and name ~= ".." then
+      local p = dir .. "/" .. name
+      if lfs.attributes(p, "mode") == "directory" then H.rmdir(p) else os.remove(p) end
+    end
+  end
+  lfs.rmdir(dir)
 end
 
 function H.copy(src, dst)
+  if H.windows then
+    H.write(dst, assert(H.read(src), "copy failed: cannot read " .. src))
+    return dst
+  end
   local _, ok = H.sh("cp " .. H.quote(src) .. " " .. H.quote(dst))
   assert(ok, "copy failed: " .. src .. " -> " .. dst)
   return dst
@@ -116,7 +154,7 @@ end
 -- foreign architecture under qemu-user: the host's ldconfig skips files of
 -- machines it does not know (AArch64 on x86-64), and the target's loader
 -- then finds them in its default folders.
-H.cache_lists_arch = H.ldconfig_tag ~= nil and
+H.cache_lists_arch = H.ldconfig_tag ~= nil and not H.windows and
   H.sh("/sbin/ldconfig -p"):find("libc.so.6 " .. H.ldconfig_tag, 1, true) ~= nil
 H.NO_CACHE = "the system's ld.so.cache lists no library of this machine"
 

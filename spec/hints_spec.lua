@@ -2,6 +2,7 @@
 -- effects, and DYNLIB_DEBUG's log of the candidates tried.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("hints_spec.lua", H.POSIX_TOOLS) then return end
 
 local SFIX = H.fixture("store")
 

@@ -1,6 +1,7 @@
 -- dynlib.on_load / dynlib.on_unload: told of real loads and unloads only.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("hooks_spec.lua", H.POSIX_TOOLS) then return end
 
 describe("load hooks", function()
   it("are told of every real load and unload, with the path", function()

@@ -3,6 +3,7 @@
 -- own libraries; hostile files refused with their own reasons.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("inspect_spec.lua", H.POSIX_TOOLS) then return end
 local E = require("elfpatch")
 
 local EFIX = H.fixture("elf")

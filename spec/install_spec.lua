@@ -1,6 +1,7 @@
 -- `make install` installs a C library usable without Lua: headers,
 -- libdynlib, dynlib.pc; and the Lua module in Lua's standard paths.
 local H = require("helper")
+if H.posix_only("install_spec.lua", H.POSIX_TOOLS) then return end
 local dynlib = require("dynlib")
 
 -- A cross suite installs and compiles for its own target (make CROSS=...).

@@ -3,6 +3,7 @@
 -- plugin code ever runs.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("meta_spec.lua", H.POSIX_TOOLS) then return end
 local E = require("elfpatch")
 
 local PFIX = H.fixture("plugin")

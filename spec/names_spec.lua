@@ -5,6 +5,7 @@
 -- and the C checks of the cache and script parsers.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("names_spec.lua", H.POSIX_TOOLS) then return end
 
 local NFIX = H.fixture("names")          -- libfixture.so.1 and .so.2, no libfixture.so
 local PARSERS = H.build .. "/spec/names_parsers"

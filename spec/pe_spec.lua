@@ -7,6 +7,7 @@
 -- with their own reasons and never crash.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("pe_spec.lua", H.POSIX_TOOLS) then return end
 local E = require("elfpatch")
 
 local PEFIX = H.fixture("pe")

@@ -2,6 +2,7 @@
 -- per loaded library, Lua-facing plugins opened once per state, hot reload.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("plugin_spec.lua", H.POSIX_TOOLS) then return end
 
 local PFIX = H.fixture("plugin")
 

@@ -3,6 +3,7 @@
 -- and devices never opened, the same answer on one thread or several.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("scan_spec.lua", H.POSIX_TOOLS) then return end
 
 local PFIX = H.fixture("plugin")
 

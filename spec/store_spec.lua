@@ -3,6 +3,7 @@
 -- marker and /proc/self/maps), __gc and <close>, misuse.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("store_spec.lua", H.POSIX_TOOLS) then return end
 
 local SFIX = H.fixture("store")
 

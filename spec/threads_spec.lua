@@ -1,6 +1,7 @@
 -- The store under many threads, through its C API (the same program runs
 -- under ThreadSanitizer in `make test-tsan`).
 local H = require("helper")
+if H.posix_only("threads_spec.lua", H.POSIX_TOOLS) then return end
 
 describe("the store under threads", function()
   it("keeps one entry per file, runs the instance entry once per load, ends empty", function()

@@ -3,6 +3,7 @@
 -- RPATH/RUNPATH stay inside the trusted directories.
 local dynlib = require("dynlib")
 local H = require("helper")
+if H.posix_only("trust_spec.lua", H.POSIX_TOOLS) then return end
 
 local BASIC = H.fixture("store/libbasic.so")
 

@@ -20,6 +20,7 @@
 #include "binding/module.h"
 #include "binding/util.h"
 #include "calls/sig.h"
+#include "os/os.h"
 
 #define FN_MT "dynlib.function"
 
@@ -32,6 +33,7 @@ typedef struct ldl_fn {
   uint8_t ret_kind, ret_size, ret_class;
   uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
   lua_Integer lo[DL_MAX_ARGS], hi[DL_MAX_ARGS]; /* integer ranges */
+  int last_error;    /* return the OS's last error after the result */
   dl_callable call; /* points at sig below: the userdata never moves */
   dl_sig sig;
 } ldl_fn;
@@ -303,6 +305,27 @@ static int call_fast(lua_State *L) {
 }
 #endif /* DL_HAVE_FAST_PATH */
 
+/* lib:func(proto, {last_error = true}) on Windows: GetLastError() read
+ * right after the call, before Lua (or anything else) can change it. */
+static int call_last_error(lua_State *L) {
+  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const dl_sig *sig = &f->sig;
+  if (!f->lib->open) return closed_error(L, f);
+  int n = lua_gettop(L);
+  if (n != sig->nargs) return count_error(L, f, n);
+  dl_value args[DL_MAX_ARGS];
+  for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
+  dl_value r;
+  STATE_ENTER(L);
+  dl_call(&f->call, args, &r);
+  int e = dl_os_last_error();
+  STATE_LEAVE();
+  CB_CHECK(L);
+  int pushed = push_result(L, f, &r);
+  lua_pushinteger(L, e);
+  return pushed + 1;
+}
+
 static int call_ffi(lua_State *L) {
   ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
   const dl_sig *sig = &f->sig;
@@ -470,12 +493,17 @@ static int lib_func(lua_State *L) {
   } else {
     proto = ldl_checkcstr(L, 2);
   }
-  int ffi_only = force_ffi(L);
+  int ffi_only = force_ffi(L), last_error = 0;
   if (!lua_isnoneornil(L, opts)) {
     luaL_checktype(L, opts, LUA_TTABLE);
     lua_getfield(L, opts, "ffi");
     ffi_only = ffi_only || lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, opts, "last_error");
+    last_error = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    if (last_error && strcmp(dl_os_name(), "windows") != 0)
+      return luaL_error(L, "dynlib: the last_error option is for Windows' GetLastError "
+                           "(dynlib.os is \"%s\")", dl_os_name());
   }
   const dl_sig *sig = cached_sig(L, name, proto);
   dynlib_error err;
@@ -483,6 +511,7 @@ static int lib_func(lua_State *L) {
   if (fn == NULL) return ldl_fail(L, &err);
   ldl_fn *f = lua_newuserdatauv(L, sizeof *f, 1);
   f->lib = lib;
+  f->last_error = last_error;
   f->sig = *sig;
   f->nargs = sig->nargs;
   f->ret_kind = sig->ret.kind;
@@ -508,6 +537,7 @@ static int lib_func(lua_State *L) {
 
 /* The cheapest correct entry for a function's shape. */
 static lua_CFunction pick_entry(const ldl_fn *f) {
+  if (f->last_error) return call_last_error;
   if (f->sig.variadic) return call_variadic;
 #if !DL_HAVE_FAST_PATH
   return call_ffi; /* dl_call_prepare chose libffi for every call */

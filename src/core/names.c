@@ -17,7 +17,9 @@
 #if defined(__linux__)
 #include "formats/ldcache.h"
 #include "formats/ldscript.h"
+#define HAVE_LDSO_CACHE 1
 #else
+#define HAVE_LDSO_CACHE 0
 /* The loader's cache and GNU ld scripts are Linux's alone (their readers
  * are built only there): elsewhere no cache entry and no script. */
 static char *dl_ldcache_lookup(const char *file) { (void)file; return NULL; }
@@ -288,7 +290,7 @@ static char *search_bare(const cands *c, const char *name, dynlib_error *err) {
   }
   char *found = NULL;
   for (size_t i = 0; i < d.nuser && !found; i++) found = first_in_dir(d.v[i], c);
-  for (size_t i = 0; i < c->n && !found; i++) {
+  for (size_t i = 0; i < c->n && !found && HAVE_LDSO_CACHE; i++) {
     found = dl_ldcache_lookup(c->v[i]);
     dynlib_debug("candidate %s: %s%s", c->v[i],
                  found ? "in ld.so.cache: " : "not in ld.so.cache",
@@ -387,7 +389,7 @@ static void not_found(dynlib_error *err, const char *name, const cands *c,
     dirs_collect(&d);
     msg_add(&m, " in ");
     for (size_t i = 0; i < d.n; i++) {
-      if (i == d.nuser) msg_add(&m, "ld.so.cache, ");
+      if (i == d.nuser && HAVE_LDSO_CACHE) msg_add(&m, "ld.so.cache, ");
       msg_add(&m, "%s%s", d.v[i], i + 1 < d.n ? ", " : "");
     }
     dirs_free(&d);

@@ -165,6 +165,10 @@ const char *dl_os_loader_path_var(void);
 int dl_os_is_sep(char c);
 int dl_os_path_is_absolute(const char *path);
 
+/* The calling thread's last OS error: GetLastError() on Windows, errno on
+ * POSIX. Read right after a foreign call, before anything can change it. */
+int dl_os_last_error(void);
+
 /* ---- environment ------------------------------------------------------------ */
 
 /* getenv, but NULL in a privileged (setuid) process, as the loader does. */

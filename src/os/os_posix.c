@@ -395,6 +395,8 @@ int dl_os_is_sep(char c) { return c == '/'; }
 
 int dl_os_path_is_absolute(const char *path) { return path[0] == '/'; }
 
+int dl_os_last_error(void) { return errno; }
+
 /* ---- environment ---------------------------------------------------------------- */
 
 const char *dl_os_getenv(const char *name) {

@@ -546,6 +546,8 @@ int dl_os_path_is_absolute(const char *p) {
   return ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') && p[1] == ':' && dl_os_is_sep(p[2]);
 }
 
+int dl_os_last_error(void) { return (int)GetLastError(); }
+
 /* ---- environment --------------------------------------------------------------------------------- */
 
 /* Windows has no setuid: the environment is the user's own. The value is
