@@ -201,7 +201,7 @@ test-tsan: deps
 
 demo: deps
 	$(MAKE) module $(DEMO_TARGETS) $(TEST_TOOLS)
-	$(TEST_ENV) $(RUN_LUA) examples/game.lua
+	$(TEST_ENV) $(DEMO_ENV) $(RUN_LUA) examples/game.lua
 
 bench: deps
 	$(MAKE) OPT="-O2 -g" module fixtures $(BENCH_TARGETS) $(TEST_TOOLS)
@@ -211,11 +211,21 @@ lint:
 	luacheck --std lua54 lua bench $(wildcard examples/*.lua)
 	luacheck --std lua54+busted spec
 
+# The shared core: a versioned .so with its development link; on Windows
+# the DLL beside the programs (bin/) and its import library in lib/.
+ifeq ($(TARGET_OS),windows)
+INSTALL_CORELIB = install -d $(DESTDIR)$(PREFIX)/bin && \
+  install -m 755 $(CORELIB) $(DESTDIR)$(PREFIX)/bin/ && \
+  install -m 644 $(BUILD)/libdynlib.dll.a $(DESTDIR)$(LIBDIR)/
+else
+INSTALL_CORELIB = install -m 755 $(CORELIB) $(DESTDIR)$(LIBDIR)/libdynlib.so.0 && \
+  ln -sf libdynlib.so.0 $(DESTDIR)$(LIBDIR)/libdynlib.so
+endif
+
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)
 	install -m 644 src/dynlib.h src/dynlib_plugin.h $(DESTDIR)$(INCDIR)/
-	install -m 755 $(CORELIB) $(DESTDIR)$(LIBDIR)/libdynlib.so.0
-	ln -sf libdynlib.so.0 $(DESTDIR)$(LIBDIR)/libdynlib.so
+	$(INSTALL_CORELIB)
 	install -m 644 $(COREA) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(BUILD)/dynlib.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(MAKE) install-lua

@@ -5,8 +5,10 @@
 local dynlib = require("dynlib")
 
 local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "examples"
-local plugins_dir = here .. "/plugins"
+-- A cross build (make demo CROSS=...) keeps its plugins in its build folder.
+local plugins_dir = os.getenv("DYNLIB_DEMO_PLUGINS") or here .. "/plugins"
 local build = os.getenv("DYNLIB_BUILD") or "build"
+local SO = dynlib.os == "windows" and ".dll" or ".so"
 
 local function copy(src, dst)
   local i = assert(io.open(src, "rb"))
@@ -18,11 +20,12 @@ local function copy(src, dst)
   local o = assert(io.open(tmp, "wb"))
   o:write(data)
   o:close()
+  if dynlib.os == "windows" then os.remove(dst) end -- rename does not replace there
   assert(os.rename(tmp, dst))
 end
 
 -- Start from version 1 of physics, whatever an earlier run left.
-copy(build .. "/examples/libphysics-v1.so", plugins_dir .. "/libphysics.so")
+copy(build .. "/examples/libphysics-v1" .. SO, plugins_dir .. "/libphysics" .. SO)
 
 print(("dynlib %s (plugin ABI %d)"):format(dynlib.version, dynlib.abi))
 print()
@@ -44,7 +47,7 @@ print()
 
 -- 2. Inspect a plugin's binary without loading it.
 if dynlib.inspect then
-  local info = assert(dynlib.inspect(plugins_dir .. "/libphysics.so"))
+  local info = assert(dynlib.inspect(plugins_dir .. "/libphysics" .. SO))
   local names = {}
   for _, e in ipairs(info.exports) do names[#names + 1] = e.name end
   table.sort(names)
@@ -61,7 +64,9 @@ end
 local physics
 for _, p in ipairs(found) do
   if p.meta.iid == "game.Physics/1" then
-    local plugin, err, code = dynlib.plugin(p.path, {iid = "game.Physics/1"})
+    -- reloadable: loaded from a private copy, so the file on disk may be
+    -- replaced at any time (Windows would refuse to replace a loaded DLL).
+    local plugin, err, code = dynlib.plugin(p.path, {iid = "game.Physics/1", reloadable = true})
     if plugin then
       physics = physics or plugin
       print(("Loaded %s %s from %s"):format(plugin.meta.name, plugin.meta.version, p.path))
@@ -71,11 +76,11 @@ for _, p in ipairs(found) do
   end
 end
 assert(physics, "no physics plugin")
-local audio = assert(dynlib.plugin(plugins_dir .. "/libaudio.so", {iid = "game.Audio/1"}))
+local audio = assert(dynlib.plugin(plugins_dir .. "/libaudio" .. SO, {iid = "game.Audio/1"}))
 print(("Loaded %s %s: backend %s, %d channels"):format(audio.meta.name, audio.meta.version,
   audio:func("const char *audio_backend(void)")(), audio:func("int audio_channels(void)")()))
 -- A Lua-facing plugin: its dynlib_plugin_open returned a table of functions.
-local board = assert(dynlib.plugin(plugins_dir .. "/libscoreboard.so", {iid = "game.Lua/1"}))
+local board = assert(dynlib.plugin(plugins_dir .. "/libscoreboard" .. SO, {iid = "game.Lua/1"}))
 local scores = board.opened[1]
 print(("Loaded %s %s: a Lua module with %s"):format(board.meta.name, board.meta.version,
   "score() and banner()"))
@@ -94,12 +99,12 @@ local function play(p)
 end
 play(physics)
 -- The instance is made once per loaded library, whoever asks.
-local again = assert(dynlib.plugin(physics.path))
+local again = assert(dynlib.plugin(physics.copy or physics.path))
 print(("Asking again gives the same instance: %s"):format(tostring(again.instance == physics.instance)))
 again:close()
 
 -- 5. Hot reload: version 2 lands on disk; the game reloads it.
-copy(build .. "/examples/libphysics-v2.so", plugins_dir .. "/libphysics.so")
+copy(build .. "/examples/libphysics-v2" .. SO, plugins_dir .. "/libphysics" .. SO)
 assert(physics:reload())
 print(("Reloaded physics: now %s (generation %d%s)"):format(physics.meta.version,
   physics.generation, physics.copy and ", from a private copy" or ""))

@@ -141,6 +141,30 @@ describe("plugin:reload", function()
     H.rmdir(dir)
   end)
 
+  it("with reloadable = true, loads a private copy: the file may be rewritten in place while it runs", function()
+    local dir = H.tmpdir()
+    local path = dir .. "/libreload.so"
+    install(PFIX .. "/libreload-v1.so", path)
+    local p = assert(dynlib.plugin(path, {reloadable = true}))
+    local first = assert(p.copy)
+    assert.equal(first, p.lib.path)
+    assert.is_false(dynlib.is_loaded(path))
+    assert.is_true(dynlib.is_loaded(first))
+    -- cp over the original: same inode, truncated and rewritten (a crash
+    -- at the next call if that file were mapped)
+    local _, ok = H.sh("cp " .. H.quote(PFIX .. "/libreload-v2.so") .. " " .. H.quote(path))
+    assert.is_true(ok)
+    assert.equal(1, p:func("int reload_version(void)")())
+    assert.is_true(p:reload())
+    assert.equal(2, p:func("int reload_version(void)")())
+    assert.is_truthy(p.copy and p.copy ~= first)
+    assert.is_nil(H.read(first)) -- the old copy is gone
+    local second = p.copy
+    p:close()
+    assert.is_nil(H.read(second))
+    H.rmdir(dir)
+  end)
+
   it("refuses a new file whose metadata does not fit, leaving the running plugin untouched", function()
     local dir = H.tmpdir()
     local path = dir .. "/libreload.so"

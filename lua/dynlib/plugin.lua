@@ -110,8 +110,26 @@ local function install(M, core)
     return lib, instance, opened
   end
 
+  -- A private copy of path whose own metadata passes the checks: what is
+  -- loaded is the copy, so what is checked is the copy too.
+  local function checked_copy(path, opts)
+    local target, err, code = core.private_copy(path)
+    if not target then return nil, err, code end
+    local meta, info
+    meta, info, code = core.metadata(target)
+    local refused = meta and check_meta(meta, info, target, opts)
+    if not meta or refused then
+      os.remove(target)
+      os.remove((target:match("^(.*)/[^/]*$")))
+      return nil, refused or info, code or "bad_metadata"
+    end
+    return target, meta
+  end
+
   --- dynlib.plugin(path [, opts]) -> plugin | nil, msg, code
-  -- opts: iid (expected interface) and open()'s hints.
+  -- opts: iid (expected interface), reloadable (load a private copy from
+  -- the start, so that any tool may rewrite the file, and Windows, which
+  -- locks a loaded DLL, lets it be replaced) and open()'s hints.
   function M.plugin(path, opts)
     if type(path) ~= "string" then
       error("bad argument #1 to 'plugin' (string expected, got " .. type(path) .. ")", 2)
@@ -123,10 +141,23 @@ local function install(M, core)
     if not meta then return nil, info, code end
     local refused = check_meta(meta, info, path, opts)
     if refused then return nil, refused, "bad_metadata" end
-    local lib, instance, opened = start(path, opts)
-    if not lib then return nil, instance, opened end
+    local target = path
+    if opts.reloadable then
+      local copied, copy_meta, copy_code = checked_copy(path, opts)
+      if not copied then return nil, copy_meta, copy_code end
+      target, meta = copied, copy_meta
+    end
+    local lib, instance, opened = start(target, opts)
+    if not lib then
+      if target ~= path then
+        os.remove(target)
+        os.remove((target:match("^(.*)/[^/]*$")))
+      end
+      return nil, instance, opened
+    end
     return setmetatable({path = path, meta = meta, lib = lib, instance = instance,
-                         opened = opened, opts = opts, generation = 1}, Plugin)
+                         opened = opened, opts = opts, generation = 1,
+                         copy = target ~= path and target or nil}, Plugin)
   end
 
   -- Removes the private copy a reload made, and its folder: the mapping
@@ -155,18 +186,9 @@ local function install(M, core)
     local real = self.lib.path
     self.lib:close()
     local target = self.path
-    if core.is_loaded(real) or core.is_loaded(self.path) then
-      local err
-      target, err, code = core.private_copy(self.path)
-      if not target then return nil, err, code end
-      -- What is loaded is the copy: check what the copy says.
-      meta, info, code = core.metadata(target)
-      refused = meta and check_meta(meta, info, target, self.opts)
-      if not meta or refused then
-        os.remove(target)
-        os.remove((target:match("^(.*)/[^/]*$")))
-        return nil, refused or info, code or "bad_metadata"
-      end
+    if self.opts.reloadable or core.is_loaded(real) or core.is_loaded(self.path) then
+      target, meta, code = checked_copy(self.path, self.opts)
+      if not target then return nil, meta, code end
     end
     local lib, instance, opened = start(target, self.opts)
     if not lib then return nil, instance, opened end
