@@ -305,9 +305,11 @@ static int call_fast(lua_State *L) {
 }
 #endif /* DL_HAVE_FAST_PATH */
 
-/* lib:func(proto, {last_error = true}) on Windows: GetLastError() read
- * right after the call, before Lua (or anything else) can change it. */
-static int call_last_error(lua_State *L) {
+/* Through libffi; with_error: lib:func(proto, {last_error = true}) on
+ * Windows, GetLastError() read right after the call, before Lua (or
+ * anything else) can change it, and returned after the result. */
+static inline __attribute__((always_inline)) int ffi_body(lua_State *L,
+                                                          int with_error) {
   ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
   const dl_sig *sig = &f->sig;
   if (!f->lib->open) return closed_error(L, f);
@@ -318,29 +320,17 @@ static int call_last_error(lua_State *L) {
   dl_value r;
   STATE_ENTER(L);
   dl_call(&f->call, args, &r);
-  int e = dl_os_last_error();
+  int e = with_error ? dl_os_last_error() : 0;
   STATE_LEAVE();
   CB_CHECK(L);
   int pushed = push_result(L, f, &r);
+  if (!with_error) return pushed;
   lua_pushinteger(L, e);
   return pushed + 1;
 }
 
-static int call_ffi(lua_State *L) {
-  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  const dl_sig *sig = &f->sig;
-  if (!f->lib->open) return closed_error(L, f);
-  int n = lua_gettop(L);
-  if (n != sig->nargs) return count_error(L, f, n);
-  dl_value args[DL_MAX_ARGS];
-  for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
-  dl_value r;
-  STATE_ENTER(L);
-  dl_call(&f->call, args, &r);
-  STATE_LEAVE();
-  CB_CHECK(L);
-  return push_result(L, f, &r);
-}
+static int call_ffi(lua_State *L) { return ffi_body(L, 0); }
+static int call_last_error(lua_State *L) { return ffi_body(L, 1); }
 
 /* The C type a variadic argument travels as, from its Lua value, as C
  * would pass the same value written in the call:

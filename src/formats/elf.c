@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "formats/elf_defs.h"
+#include "formats/cstring.h"
 #include "formats/elf.h"
 #include "formats/format.h"
 #include "base/internal.h"
@@ -368,31 +369,10 @@ int dl_elf_strdup(const dl_elf *e, uint64_t tab_off, uint64_t tab_size,
                (unsigned long long)idx);
   uint64_t avail = tab_size - idx;
   if (avail > DL_ELF_MAX_STRING) avail = DL_ELF_MAX_STRING;
-  /* Growing bounded reads: most strings are short, none is read past its
-   * table, and memory grows only with bytes actually read. */
-  char *buf = NULL;
-  size_t len = 0, step = 256;
-  while (len < avail) {
-    size_t want = avail - len < step ? (size_t)(avail - len) : step;
-    char *nb = realloc(buf, len + want);
-    if (nb == NULL) {
-      free(buf);
-      return ERR(DYNLIB_E_IO, "%s: out of memory", e->name);
-    }
-    buf = nb;
-    if (dl_elf_read(e, tab_off + idx + len, buf + len, want, "string table",
-                    err) != 0) {
-      free(buf);
-      return -1;
-    }
-    if (memchr(buf + len, '\0', want) != NULL) {
-      *out = buf;
-      return 0;
-    }
-    len += want;
-    step *= 2;
-  }
-  free(buf);
+  int r = dl_read_cstring(e->read, e->ctx, tab_off + idx, avail, 256, out);
+  if (r == 1) return 0;
+  if (r == -2) return ERR(DYNLIB_E_IO, "%s: out of memory", e->name);
+  if (r == -1) return ERR(DYNLIB_E_IO, "%s: cannot read string table", e->name);
   return ERR(DYNLIB_E_NOT_A_LIBRARY, "%s: unterminated string in a string table",
              e->name);
 }

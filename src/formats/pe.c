@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/cstring.h"
 #include "formats/format.h"
 #include "formats/pe.h"
 #include "base/internal.h"
@@ -174,30 +175,10 @@ int dl_pe_strdup_rva(const dl_pe *p, uint32_t rva, size_t max, char **out,
     return BAD("%s: %s at RVA 0x%x is outside every section", p->name, what,
                (unsigned)rva);
   if (avail > max) avail = max;
-  /* Growing bounded reads: names are short, none is read past its section,
-   * and memory grows only with the bytes actually read. */
-  char *buf = NULL;
-  size_t len = 0, step = 64;
-  while (len < avail) {
-    size_t want = avail - len < step ? (size_t)(avail - len) : step;
-    char *nb = realloc(buf, len + want);
-    if (nb == NULL) {
-      free(buf);
-      return ERR(DYNLIB_E_IO, "%s: out of memory", p->name);
-    }
-    buf = nb;
-    if (dl_pe_read(p, off + len, buf + len, want, what, err) != 0) {
-      free(buf);
-      return -1;
-    }
-    if (memchr(buf + len, '\0', want) != NULL) {
-      *out = buf;
-      return 0;
-    }
-    len += want;
-    step *= 2;
-  }
-  free(buf);
+  int r = dl_read_cstring(p->read, p->ctx, off, avail, 64, out);
+  if (r == 1) return 0;
+  if (r == -2) return ERR(DYNLIB_E_IO, "%s: out of memory", p->name);
+  if (r == -1) return ERR(DYNLIB_E_IO, "%s: cannot read %s", p->name, what);
   return BAD("%s: %s at RVA 0x%x is unterminated or longer than %u bytes",
              p->name, what, (unsigned)rva, (unsigned)max);
 }
