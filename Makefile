@@ -180,7 +180,7 @@ test-run-asan:
 	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
 
 # The suite under valgrind's memcheck (slow: minutes). The interpreter is
-# run by valgrind, not the busted script (DESIGN section 8).
+# run by valgrind, not the busted script (docs/design.md section 8).
 VALGRIND_SPECS ?= spec/store_spec.lua spec/call_spec.lua spec/calls_diff_spec.lua \
   spec/callback_spec.lua spec/meta_spec.lua spec/inspect_spec.lua spec/check_spec.lua \
   spec/plugin_spec.lua

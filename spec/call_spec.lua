@@ -20,7 +20,7 @@ local char_kind = c_type("char")
 local char_lo, char_hi = -128, 127
 if char_kind == "uint" then char_lo, char_hi = 0, 255 end
 
--- Where dynlib has its register fast path (DESIGN.md section 6): stated
+-- Where dynlib has its register fast path (docs/design.md section 6): stated
 -- here, not asked of dynlib, so that a build that lost it fails the specs.
 local FAST_PATH = (dynlib.arch == "x86_64" or dynlib.arch == "aarch64")
   and dynlib.os ~= "windows"

@@ -31,7 +31,7 @@ for t, ty in ipairs(types) do
   if ty.k == "n" then ty.k = type_signed(t) == 1 and "i" or "u" end
 end
 
--- Where dynlib has its register fast path (DESIGN.md section 6): stated
+-- Where dynlib has its register fast path (docs/design.md section 6): stated
 -- here, not asked of dynlib, so that a build that lost it fails.
 local FAST_PATH = (dynlib.arch == "x86_64" or dynlib.arch == "aarch64")
   and dynlib.os ~= "windows"

@@ -99,7 +99,7 @@ describe("the nodelete hint", function()
 end)
 
 describe("the deepbind hint", function()
-  -- RTLD_DEEPBIND aborts under ASan and TSan (DESIGN section 8).
+  -- RTLD_DEEPBIND aborts under ASan and TSan (docs/design.md section 8).
   local run = H.sanitized and pending or it
   run("opens a library with RTLD_DEEPBIND", function()
     local dir, basic = copies("libbasic.so")

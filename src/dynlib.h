@@ -56,7 +56,7 @@ typedef struct dynlib_error {
 /* The short name of a code ("not_found", ...); never NULL. */
 DYNLIB_API const char *dynlib_code_name(dynlib_code code);
 
-/* Load hints (DESIGN section 2). The default, 0, is RTLD_NOW | RTLD_LOCAL. */
+/* Load hints (docs/design.md section 2). The default, 0, is RTLD_NOW | RTLD_LOCAL. */
 enum {
   DYNLIB_LAZY = 1 << 0,     /* RTLD_LAZY instead of RTLD_NOW */
   DYNLIB_GLOBAL = 1 << 1,   /* RTLD_GLOBAL */
@@ -75,7 +75,7 @@ typedef struct dynlib_options {
 /* A NULL-terminated list of strings in one allocation: free() it once. */
 typedef char **dynlib_strv;
 
-/* The file names open() would try for `name`, in order (DESIGN section 3),
+/* The file names open() would try for `name`, in order (docs/design.md section 3),
  * without directories for bare names. NULL on out-of-memory. */
 DYNLIB_API dynlib_strv dynlib_candidates(const char *name, const char *version);
 

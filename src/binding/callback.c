@@ -3,7 +3,7 @@
  * fn) makes a libffi closure whose code pointer C can call (qsort's
  * comparator, an event handler).
  *
- * Rules (DESIGN section 6):
+ * Rules (docs/design.md section 6):
  * - A callback runs on the Lua thread (coroutine) making the outer dynlib
  *   call when that call passes pointers (how callbacks reach C), else on
  *   the thread that created it; and only on the OS thread that created it:

@@ -1,5 +1,5 @@
 /*
- * check.c - what is verified before a file reaches the loader (DESIGN 4.3):
+ * check.c - what is verified before a file reaches the loader (docs/design.md section 4.3):
  * a regular file (stat before open), of this system's format (format.h's
  * DL_NATIVE_FORMAT: ELF, or PE on Windows) and machine, a library rather
  * than an executable, object file, core dump or debug-info file. A file of

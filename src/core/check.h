@@ -1,5 +1,5 @@
 /*
- * check.h - everything verified before a file reaches dlopen (DESIGN 4.3).
+ * check.h - everything verified before a file reaches dlopen (docs/design.md section 4.3).
  */
 #ifndef DYNLIB_CHECK_H
 #define DYNLIB_CHECK_H

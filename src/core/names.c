@@ -1,5 +1,5 @@
 /*
- * names.c - from a library name to the file to load (DESIGN section 3).
+ * names.c - from a library name to the file to load (docs/design.md section 3).
  *
  * Candidate file names follow Qt's order; bare names are searched by dynlib
  * itself (dynlib path, LD_LIBRARY_PATH, ld.so.cache, default directories),

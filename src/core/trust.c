@@ -1,5 +1,5 @@
 /*
- * trust.c - trusted mode (DESIGN 4.6): a library loads only from inside a
+ * trust.c - trusted mode (docs/design.md section 4.6): a library loads only from inside a
  * trusted directory that nobody else could have written to, and only if
  * its own search paths (RPATH/RUNPATH) stay inside the trusted directories,
  * since its dependencies would come from there.

@@ -1,5 +1,5 @@
 /*
- * meta.h - reading a plugin's metadata without loading it (DESIGN 5).
+ * meta.h - reading a plugin's metadata without loading it (docs/design.md section 5).
  */
 #ifndef DYNLIB_META_H
 #define DYNLIB_META_H
