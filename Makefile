@@ -160,8 +160,9 @@ TEST_ENV = LUA_PATH="lua/?.lua;lua/?/init.lua;spec/?.lua;;" \
            LUA_CPATH="$(BUILD)/lua/?.$(SO);;" DYNLIB_BUILD="$(abspath $(BUILD))" \
            DYNLIB_CROSS="$(CROSS)" DYNLIB_CC="$(CC)"
 
+# The demo's plugins too: the README's examples (spec/docs_spec.lua) use them.
 test: deps
-	$(MAKE) module core fixtures $(TEST_TOOLS)
+	$(MAKE) module core fixtures $(DEMO_TARGETS) $(TEST_TOOLS)
 	$(TEST_ENV) $(BUSTED) $(BUSTED_FLAGS) $(SPECS)
 
 # ASan+UBSan: the interpreter is not instrumented, so the runtime is
