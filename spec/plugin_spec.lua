@@ -95,23 +95,64 @@ describe("plugin:reload", function()
     assert(os.rename(dst .. ".new", dst))
   end
 
-  it("loads the rebuilt file for real after unloading the old one", function()
+  it("loads the new version from a copy beside the file, then unloads the old one", function()
     local dir = H.tmpdir()
     local path = dir .. "/libreload.so"
     install(PFIX .. "/libreload-v1.so", path)
     local p = assert(dynlib.plugin(path))
-    assert.equal(1, p:func("int reload_version(void)")())
+    local old_version = p:func("int reload_version(void)")
+    assert.equal(1, old_version())
     install(PFIX .. "/libreload-v2.so", path)
     assert.is_true(p:reload())
     assert.equal(2, p:func("int reload_version(void)")())
     assert.equal(1, p:func("int reload_starts(void)")()) -- the instance ran again
-    assert.is_nil(p.copy)
+    -- beside the file, hidden: $ORIGIN and trusted folders mean the same
+    assert.equal(dir, p.copy:match("^(.*)/"))
+    assert.matches("^%.libreload%.so%.dynlib%-%d+%-%d+$", p.copy:match("[^/]+$"))
+    assert.equal(p.copy, p.lib.path)
+    assert.is_false(dynlib.is_loaded(path)) -- the old version was unloaded
+    -- the previous generation's functions raise "closed"
+    assert.has_error(function() old_version() end)
     assert.equal(2, p.generation)
+    local copy = p.copy
+    p:close()
+    assert.is_nil(H.read(copy))
+    H.rmdir(dir)
+  end)
+
+  it("keeps the old version working when the new file fails to load", function()
+    local E = require("elfpatch")
+    local dir = H.tmpdir()
+    local path = dir .. "/libreload.so"
+    install(PFIX .. "/libreload-v1.so", path)
+    local p = assert(dynlib.plugin(path))
+    local version = p:func("int reload_version(void)")
+    -- another machine, metadata intact: refused by open, after the copy
+    local other = E.field(E.read(PFIX .. "/libreload-v2.so"), "machine") == 62 and 183 or 62
+    -- (replaced by rename: v1 runs from this file, which must not change in place)
+    H.write(path .. ".new", E.patch(E.read(PFIX .. "/libreload-v2.so"), "machine", other))
+    assert(os.rename(path .. ".new", path))
+    local ok, msg, code = p:reload()
+    assert.is_nil(ok)
+    assert.equal("wrong_arch", code, msg)
+    -- garbage
+    H.write(path .. ".new", "not a library at all")
+    assert(os.rename(path .. ".new", path))
+    ok, msg, code = p:reload()
+    assert.is_nil(ok)
+    assert.equal("not_a_library", code, msg)
+    assert.equal(1, version())            -- the old version still runs
+    assert.equal(1, p.generation)
+    -- no copy is left behind by the failures
+    assert.equal("", (H.sh("ls -A " .. H.quote(dir) .. " | grep dynlib- || true")))
+    install(PFIX .. "/libreload-v2.so", path)
+    assert.is_true(p:reload())
+    assert.equal(2, p:func("int reload_version(void)")())
     p:close()
     H.rmdir(dir)
   end)
 
-  it("loads a private copy when the old library cannot be unloaded, and removes it after", function()
+  it("loads a new copy at each reload while another handle keeps the old version", function()
     local dir = H.tmpdir()
     local path = dir .. "/libreload.so"
     install(PFIX .. "/libreload-v1.so", path)
@@ -123,21 +164,55 @@ describe("plugin:reload", function()
     assert.equal(1, p:func("int reload_starts(void)")())
     local first = p.copy
     assert.is_string(first)
-    assert.equal("libreload.so", first:match("[^/]+$"))
     assert.equal(1, holder:func("int reload_version(void)")())
     -- Reloading again while v1 is still held: a new copy, the old one gone.
     assert.is_true(p:reload())
     assert.is_truthy(p.copy ~= first)
     assert.is_nil(H.read(first))
     local second = p.copy
-    -- The copy lives in a folder only this user can enter.
-    assert.equal("700\n", (H.sh("stat -c %a " .. H.quote(second:match("^(.*)/")))))
     p:close()
     assert.is_nil(p.copy)
     assert.is_nil(H.read(second))
-    local _, exists = H.sh("test -e " .. H.quote(second:match("^(.*)/")))
-    assert.is_false(exists) -- its private folder too
     holder:close()
+    H.rmdir(dir)
+  end)
+
+  it("removes copies a dead process left beside the plugin, not a living one's", function()
+    local dir = H.tmpdir()
+    local path = dir .. "/libreload.so"
+    install(PFIX .. "/libreload-v1.so", path)
+    local dead = H.sh("sh -c 'echo $$'"):gsub("%s+$", "") -- that shell has exited
+    local stale = dir .. "/.libreload.so.dynlib-" .. dead .. "-1"
+    local alive = dir .. "/.libreload.so.dynlib-1-1"     -- pid 1 runs
+    H.write(stale, "old copy")
+    H.write(alive, "someone's copy")
+    local p = assert(dynlib.plugin(path, {reloadable = true}))
+    assert.is_nil(H.read(stale))
+    assert.equal("someone's copy", H.read(alive))
+    -- scans pass over every copy, running or not
+    local found, skipped = dynlib.scan(dir)
+    assert.equal(1, #found)
+    assert.equal(path, found[1].path)
+    assert.equal(0, #skipped)
+    p:close()
+    H.rmdir(dir)
+  end)
+
+  it("removes the copies still in use when the Lua state closes", function()
+    local dir = H.tmpdir()
+    local path = dir .. "/libreload.so"
+    install(PFIX .. "/libreload-v1.so", path)
+    local code = ([[
+      local d = require("dynlib")
+      local p = assert(d.plugin(%q, {reloadable = true}))
+      assert(p:func("int reload_version(void)")() == 1)
+      io.write(p.copy)]]):format(path)
+    local out, ok = H.sh(("LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>&1"):format(
+      H.quote(package.path), H.quote(package.cpath), H.lua, H.quote(code)))
+    assert.is_true(ok, out)
+    assert.matches("/%.libreload%.so%.dynlib%-%d+%-%d+$", out)
+    assert.is_nil(H.read(out))      -- gone with the state, though never closed
+    assert.is_truthy(H.read(path))  -- the plugin itself stays
     H.rmdir(dir)
   end)
 

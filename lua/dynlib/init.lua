@@ -6,7 +6,7 @@ local core = require("dynlib.core")
 
 -- The binding's helpers for this layer stay private (plugin.lua uses them
 -- through `core`); everything else is the public API.
-local private = {scan_read = true, private_copy = true, instance = true,
+local private = {scan_read = true, private_copy = true, remove_copy = true, instance = true,
                  plugin_open = true, get_path = true, set_path = true}
 
 local M = {}

@@ -110,17 +110,33 @@ local function install(M, core)
     return lib, instance, opened
   end
 
+  -- Private copies still in use, removed when the Lua state closes (its
+  -- last collection runs this table's __gc) if not before: a plugin's
+  -- close or reload removes its own. Copies a crashed process left beside
+  -- a plugin are removed by the next copy of that plugin (core.private_copy).
+  local live = setmetatable({}, {__gc = function(t)
+    for copy in pairs(t) do core.remove_copy(copy) end
+  end})
+  M._live_copies = live -- anchored for the life of the module
+
+  local function remove_copy(copy)
+    if copy then
+      core.remove_copy(copy)
+      live[copy] = nil
+    end
+  end
+
   -- A private copy of path whose own metadata passes the checks: what is
   -- loaded is the copy, so what is checked is the copy too.
   local function checked_copy(path, opts)
     local target, err, code = core.private_copy(path)
     if not target then return nil, err, code end
+    live[target] = true
     local meta, info
     meta, info, code = core.metadata(target)
     local refused = meta and check_meta(meta, info, target, opts)
     if not meta or refused then
-      os.remove(target)
-      os.remove((target:match("^(.*)/[^/]*$")))
+      remove_copy(target)
       return nil, refused or info, code or "bad_metadata"
     end
     return target, meta
@@ -149,10 +165,7 @@ local function install(M, core)
     end
     local lib, instance, opened = start(target, opts)
     if not lib then
-      if target ~= path then
-        os.remove(target)
-        os.remove((target:match("^(.*)/[^/]*$")))
-      end
+      if target ~= path then remove_copy(target) end
       return nil, instance, opened
     end
     return setmetatable({path = path, meta = meta, lib = lib, instance = instance,
@@ -160,49 +173,41 @@ local function install(M, core)
                          copy = target ~= path and target or nil}, Plugin)
   end
 
-  -- Removes the private copy a reload made, and its folder: the mapping
-  -- stays valid for whoever still has the old code loaded.
-  local function drop_copy(p)
-    if p.copy then
-      os.remove(p.copy)
-      os.remove((p.copy:match("^(.*)/[^/]*$")))
-      p.copy = nil
-    end
-  end
-
   --- p:reload() -> true | nil, msg, code
-  -- Reloads after the file changed. The new file's metadata is checked
-  -- first: a refused file leaves the running plugin untouched. Then the
-  -- plugin's handle is closed; when that unloaded the library, the file is
-  -- loaded again; when the old code stays mapped (another handle, a
-  -- Lua-facing plugin pinned for the state, nodelete), glibc would hand it
-  -- back for the same name, so a private copy is loaded instead (p.copy).
-  -- After a failure past that point the plugin is closed.
+  -- Loads the file again after it changed. The new file's metadata is
+  -- checked first; then the new version is loaded from a private copy
+  -- while the old one keeps running (glibc would hand back the old code
+  -- for the same name, and a failure must not leave the game without a
+  -- plugin): garbage, a missing entry point, bad metadata or another
+  -- machine give nil, msg, code and the old version keeps working. Only
+  -- once the new one is loaded is the old handle closed: functions made
+  -- from it then raise "closed"; make them again from the plugin.
   function Plugin:reload()
     local meta, info, code = core.metadata(self.path)
     if not meta then return nil, info, code end
     local refused = check_meta(meta, info, self.path, self.opts)
     if refused then return nil, refused, "bad_metadata" end
-    local real = self.lib.path
-    self.lib:close()
-    local target = self.path
-    if self.opts.reloadable or core.is_loaded(real) or core.is_loaded(self.path) then
-      target, meta, code = checked_copy(self.path, self.opts)
-      if not target then return nil, meta, code end
-    end
+    local target
+    target, meta, code = checked_copy(self.path, self.opts)
+    if not target then return nil, meta, code end
     local lib, instance, opened = start(target, self.opts)
-    if not lib then return nil, instance, opened end
-    drop_copy(self)
+    if not lib then
+      remove_copy(target)
+      return nil, instance, opened
+    end
+    self.lib:close()
+    remove_copy(self.copy)
     self.meta, self.lib, self.instance, self.opened = meta, lib, instance, opened
     self.generation = self.generation + 1
-    self.copy = target ~= self.path and target or nil
+    self.copy = target
     return true
   end
 
   --- p:close(): closes the plugin's handle (and removes its private copy).
   function Plugin:close()
     self.lib:close()
-    drop_copy(self)
+    remove_copy(self.copy)
+    self.copy = nil
   end
 
   function Plugin:func(...)

@@ -278,9 +278,15 @@ static int l_is_loaded(lua_State *L) {
   return 1;
 }
 
-/* core.private_copy(path) -> copy | nil, msg, code: the file copied into a
- * new private folder (copy.h), for a reload while the old code stays
- * mapped. The caller removes the copy and its folder. */
+/* core.remove_copy(copy): removes a copy (and its private folder). */
+static int l_remove_copy(lua_State *L) {
+  dl_private_copy_remove(ldl_checkcstr(L, 1));
+  return 0;
+}
+
+/* core.private_copy(path) -> copy | nil, msg, code: the file copied beside
+ * itself or into a private folder (copy.h), for a plugin that must not run
+ * from its own file. The caller removes it with core.remove_copy. */
 static int l_private_copy(lua_State *L) {
   char *copy;
   dynlib_error err;
@@ -297,6 +303,7 @@ void ldl_open_meta(lua_State *L) {
                                    {"is_loaded", l_is_loaded},
                                    {"scan_read", l_scan_read},
                                    {"private_copy", l_private_copy},
+                                   {"remove_copy", l_remove_copy},
                                    {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
   /* jansson seeds its hash function on first use (reading /dev/urandom):

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/copy.h"
 #include "core/dir.h"
 #include "base/internal.h"
 #include "os/os.h"
@@ -131,6 +132,7 @@ static int list(dl_scan *s, const char *dir, int recursive, int depth,
   dl_os_kind os_kind;
   int rc = 0;
   while (rc == 0 && (name = dl_os_dir_next(d, &os_kind)) != NULL) {
+    if (dl_is_private_copy_name(name)) continue; /* a running plugin's copy */
     char *path = join(dir, name);
     if (path == NULL) {
       rc = oom(err);

@@ -130,6 +130,11 @@ int dl_os_close_checked(dl_os_fd fd);
 int dl_os_remove(const char *path);
 int dl_os_remove_dir(const char *path);
 
+/* This process's id, and whether a process with that id is still running
+ * (copies named after a process that is gone are stale). */
+unsigned long dl_os_pid(void);
+int dl_os_pid_alive(unsigned long pid);
+
 /* ---- directories ------------------------------------------------------------ */
 
 typedef struct dl_os_dir dl_os_dir;

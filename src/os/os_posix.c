@@ -284,6 +284,13 @@ int dl_os_remove(const char *path) { return unlink(path) != 0 ? errno : 0; }
 
 int dl_os_remove_dir(const char *path) { return rmdir(path) != 0 ? errno : 0; }
 
+unsigned long dl_os_pid(void) { return (unsigned long)getpid(); }
+
+int dl_os_pid_alive(unsigned long pid) {
+  if (pid == 0 || pid > (unsigned long)INT32_MAX) return 0;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
 /* ---- directories --------------------------------------------------------------- */
 
 struct dl_os_dir {

@@ -381,6 +381,17 @@ static int path_call(const char *path, BOOL(WINAPI *fn)(LPCWSTR)) {
 int dl_os_remove(const char *path) { return path_call(path, DeleteFileW); }
 int dl_os_remove_dir(const char *path) { return path_call(path, RemoveDirectoryW); }
 
+unsigned long dl_os_pid(void) { return GetCurrentProcessId(); }
+
+int dl_os_pid_alive(unsigned long pid) {
+  HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
+  if (h == NULL) return GetLastError() == ERROR_ACCESS_DENIED;
+  DWORD code = 0;
+  int alive = GetExitCodeProcess(h, &code) && code == STILL_ACTIVE;
+  CloseHandle(h);
+  return alive;
+}
+
 /* ---- directories ----------------------------------------------------------------------------- */
 
 struct dl_os_dir {
