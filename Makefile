@@ -5,7 +5,8 @@
 #   make test-asan  the same suite against an ASan+UBSan build
 #   make bench      benchmarks, printed as ratios from one run
 #   make fuzz       libFuzzer over the parsers (FUZZ_SECONDS=60)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (library, headers, Lua module,
+#                   the dynlib command and its man page)
 #
 #   make CROSS=aarch64-linux-gnu [test|install]   another architecture,
 #                   into build/<triplet>/ (mk/cross.mk, .ci/targets)
@@ -34,6 +35,8 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 LUA_LMOD ?= $(PREFIX)/share/lua/5.4
 LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
 
 # Windows (mk/windows.mk) has no .pc files: it sets these to its sysroot.
 ifneq ($(TARGET_OS),windows)
@@ -209,7 +212,7 @@ bench: deps
 	$(TEST_ENV) $(RUN_LUA) bench/run.lua
 
 lint:
-	luacheck --std lua54 lua bench $(wildcard examples/*.lua)
+	luacheck --std lua54 lua bench bin/dynlib $(wildcard examples/*.lua)
 	luacheck --std lua54+busted spec
 
 # The shared core: a versioned .so with its development link; on Windows
@@ -230,11 +233,20 @@ install: all
 	install -m 644 $(COREA) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(BUILD)/dynlib.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(MAKE) install-lua
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 doc/dynlib.1 $(DESTDIR)$(MANDIR)/man1/
+
+# The Lua module and the dynlib command (bin/dynlib, a Lua script on it);
+# luarocks installs the command itself (the rockspec's build.install.bin).
 
 install-lua: module
 	install -d $(DESTDIR)$(LUA_LMOD)/dynlib $(DESTDIR)$(LUA_CMOD)/dynlib
 	install -m 644 lua/dynlib/*.lua $(DESTDIR)$(LUA_LMOD)/dynlib/
 	install -m 755 $(MODULE) $(DESTDIR)$(LUA_CMOD)/dynlib/core.$(SO)
+ifneq ($(NO_BIN),1)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 bin/dynlib $(DESTDIR)$(BINDIR)/dynlib
+endif
 
 clean:
 	rm -rf build build-* examples/plugins/*.so

@@ -34,5 +34,13 @@ build = {
       BUILD = "build-rock",
       LUA_LMOD = "$(LUADIR)",
       LUA_CMOD = "$(LIBDIR)",
+      NO_BIN = "1",
+   },
+   -- The dynlib command: luarocks installs it with a wrapper that finds
+   -- the rock's module.
+   install = {
+      bin = {
+         dynlib = "bin/dynlib",
+      },
    },
 }

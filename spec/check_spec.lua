@@ -190,3 +190,62 @@ describe("a good library", function()
     lib:close()
   end)
 end)
+
+-- dynlib.check: open's checks before loading, without loading anything.
+describe("dynlib.check", function()
+  local dir
+  before_each(function() dir = H.tmpdir() end)
+  after_each(function() H.rmdir(dir) end)
+
+  it("returns the real path of a good library, without loading it", function()
+    local path = H.copy(GOOD, dir .. "/libtiny.so")
+    H.sh(("ln -s libtiny.so %s"):format(H.quote(dir .. "/liblink.so")))
+    local real = H.sh("realpath " .. H.quote(path)):gsub("%s+$", "")
+    assert.equal(real, dynlib.check(dir .. "/liblink.so"))
+    assert.is_false(H.is_mapped(path))
+  end)
+
+  it("passes a library whose symbols are missing: only the load tells", function()
+    local path, copy_dir = H.private_copy("check/libunresolved.so")
+    assert.is_truthy(dynlib.check(path))
+    assert.is_false(H.is_mapped(path))
+    H.rmdir(copy_dir)
+  end)
+
+  it("searches a bare name as open does", function()
+    assert.equal(dynlib.find("c"), dynlib.check("c"))
+    local ok, msg, code = dynlib.check("surely-no-such-library")
+    assert.is_nil(ok)
+    assert.equal("not_found", code, msg)
+  end)
+
+  it("refuses what open refuses, with open's code and message", function()
+    local cases = {
+      {dir .. "/libnothing.so", "not_found"},
+      {dir, "not_a_library"},
+      {H.write(dir .. "/libtext.so", "hello\n"), "not_a_library"},
+      {KFIX .. "/tiny-pie", "not_a_library"},
+      {KFIX .. "/tiny.o", "not_a_library"},
+      {KFIX .. "/" .. OTHER_CLASS.file, "wrong_arch"},
+      {KFIX .. "/libtiny.so.debug-copy", "debug_file"},
+    }
+    for _, c in ipairs(cases) do
+      local ok, msg, code = dynlib.check(c[1])
+      assert.is_nil(ok, c[1])
+      assert.equal(c[2], code, msg)
+      local _, open_msg, open_code = dynlib.open(c[1])
+      assert.equal(open_code, code)
+      assert.equal(open_msg, msg)
+    end
+  end)
+
+  it("applies trusted mode, and raises on a malformed option", function()
+    local ok, msg, code = dynlib.check(GOOD, {trusted = {dir}})
+    assert.is_nil(ok)
+    assert.equal("untrusted", code)
+    assert.matches("not inside a trusted directory", msg, 1, true)
+    assert.has_error(function() dynlib.check(GOOD, {trusted = "/tmp"}) end)
+    assert.has_error(function() dynlib.check(GOOD, {version = "x"}) end)
+    assert.has_error(function() dynlib.check("") end)
+  end)
+end)

@@ -1,5 +1,6 @@
 -- `make install` installs a C library usable without Lua: headers,
--- libdynlib, dynlib.pc; and the Lua module in Lua's standard paths.
+-- libdynlib, dynlib.pc; the Lua module in Lua's standard paths; the dynlib
+-- command and its man page.
 local H = require("helper")
 if H.posix_only("install_spec.lua", H.POSIX_TOOLS) then return end
 local dynlib = require("dynlib")
@@ -33,6 +34,21 @@ describe("make install", function()
       assert.equal(dynlib.arch, info.machine, f)
       assert.is_true(info.compatible, f)
     end
+  end)
+
+  it("installs the dynlib command (mode 755) and its man page, and the command runs", function()
+    assert.is_true(ok, out)
+    local bin = root .. "/usr/local/bin/dynlib"
+    assert.equal(H.read("bin/dynlib"), H.read(bin))
+    assert.equal("755", (H.sh("stat -c %a " .. H.quote(bin)):gsub("%s+$", "")))
+    assert.equal(H.read("doc/dynlib.1"), H.read(root .. "/usr/local/share/man/man1/dynlib.1"))
+    -- with the installed module only (a cross suite runs the target's Lua)
+    local env = ("LUA_PATH=%s LUA_CPATH=%s"):format(
+      H.quote(root .. "/usr/local/share/lua/5.4/?.lua;" .. root .. "/usr/local/share/lua/5.4/?/init.lua"),
+      H.quote(root .. "/usr/local/lib/lua/5.4/?.so"))
+    local found, ran = H.sh(("%s %s %s find c 2>&1"):format(env, H.lua, H.quote(bin)))
+    assert.is_true(ran, found)
+    assert.equal(dynlib.find("c") .. "\n", found)
   end)
 
   it("builds and runs a C program against it with pkg-config, without Lua headers", function()

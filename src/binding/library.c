@@ -8,6 +8,8 @@
 
 #include "binding/module.h"
 #include "binding/util.h"
+#include "core/check.h"
+#include "core/trust.h"
 
 /* A library name: a C string that is not empty. */
 static const char *check_name(lua_State *L, int idx) {
@@ -328,6 +330,35 @@ static int l_find(lua_State *L) {
   return 1;
 }
 
+/* check(name [, opts]): what open checks before loading (the file found,
+ * its kind, format and machine, trusted mode), without loading it: the
+ * real path, or nil, msg, code. Missing symbols show only at load. */
+static int l_check(lua_State *L) {
+  const char *name = check_name(L, 1);
+  char vbuf[64];
+  const char *dirs[MAX_TRUSTED + 1];
+  const char *version = NULL;
+  const char *const *trusted = NULL;
+  if (check_opts(L, 2)) {
+    version = opt_version(L, 2, vbuf, sizeof vbuf);
+    trusted = opt_trusted(L, 2, dirs);
+  }
+  dynlib_error err;
+  char *path = dynlib_find(name, version, &err);
+  if (path == NULL) return ldl_fail(L, &err);
+  unsigned long long dev, ino;
+  int rc = dl_check_library(path, &dev, &ino, &err);
+  if (rc == 0 && trusted) rc = dl_check_trusted(path, trusted, &err);
+  if (rc == 0 && trusted) rc = dl_check_search_paths(path, trusted, &err);
+  if (rc != 0) {
+    free(path);
+    return ldl_fail(L, &err);
+  }
+  lua_pushstring(L, path);
+  free(path);
+  return 1;
+}
+
 static int l_is_library(lua_State *L) {
   lua_pushboolean(L, dynlib_is_library(ldl_checkcstr(L, 1)));
   return 1;
@@ -437,6 +468,7 @@ static const luaL_Reg module_funcs[] = {
     {"open", lib_open},
     {"candidates", l_candidates},
     {"find", l_find},
+    {"check", l_check},
     {"is_library", l_is_library},
     {"get_path", l_get_path},
     {"set_path", l_set_path},

@@ -411,7 +411,8 @@ static int check_trust(const char *path, const char *const *trusted,
   return dl_check_search_paths(path, trusted, err);
 }
 
-/* Checks the file, then joins its entry or loads it. */
+/* Checks the file, then joins its entry or loads it. dynlib.check
+ * (binding/library.c) runs the same checks without loading. */
 static dynlib_handle *open_path(dynlib_handle *h, const char *path,
                                 unsigned hints, const char *const *trusted,
                                 dynlib_error *err) {
