@@ -24,15 +24,16 @@ local function install(M, core, checks)
     return nil
   end
 
+  -- scan's filter: its options, and the type of each but threads.
+  local SCAN_FILTER = {"iid", "iid_prefix", "predicate", "recursive", "threads"}
+  local SCAN_TYPES = {{"iid", "string"}, {"iid_prefix", "string"},
+                      {"predicate", "function"}, {"recursive", "boolean"}}
+
   --- dynlib.scan(dir_or_list [, filter]) -> found, skipped
   -- found: {path =, meta =} sorted by path; skipped: {path =, code =,
   -- reason =}, sorted too. Nothing is loaded; non-ELF files are skipped
   -- after their first bytes. filter: iid, iid_prefix, predicate(meta,
   -- path), recursive, threads (0: automatic, 1: this thread only).
-  local SCAN_FILTER = {"iid", "iid_prefix", "predicate", "recursive", "threads"}
-  local SCAN_TYPES = {iid = "string", iid_prefix = "string", predicate = "function",
-                      recursive = "boolean"}
-
   function M.scan(where, filter)
     filter = filter or {}
     if type(filter) ~= "table" then
@@ -43,7 +44,8 @@ local function install(M, core, checks)
     end
     if type(where) == "table" then checks.list(where, "argument #1 to 'scan'", 2) end
     check_options(filter, "scan", SCAN_FILTER, 2)
-    for name, want in pairs(SCAN_TYPES) do
+    for _, t in ipairs(SCAN_TYPES) do
+      local name, want = t[1], t[2]
       local v = filter[name]
       if v ~= nil and type(v) ~= want then
         error(("bad option '%s' to 'scan' (%s expected, got %s)"):format(name, want, type(v)), 2)
