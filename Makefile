@@ -105,7 +105,7 @@ FIXTURES :=
 BENCH_TARGETS :=
 DEMO_TARGETS :=
 
-.PHONY: all module core deps test test-asan test-c demo bench fuzz install \
+.PHONY: FORCE all module core deps test test-asan test-c demo bench fuzz install \
         install-lua lint clean fixtures test-run-asan test-tsan test-valgrind
 
 all: module core
@@ -136,7 +136,16 @@ $(CORELIB): $(CORE_OBJ)
 $(COREA): $(CORE_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/dynlib.pc: Makefile
+# dynlib.pc is written for the PREFIX, LIBDIR and INCDIR of this make run:
+# dynlib.pc.vars records them and changes only when they do, so `make` then
+# `make install PREFIX=/opt/x` rewrites the .pc for /opt/x before installing it.
+PC_VARS := prefix=$(PREFIX) libdir=$(LIBDIR) includedir=$(INCDIR) libs=$(CORE_LIBS)
+$(BUILD)/dynlib.pc.vars: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(PC_VARS)' | cmp -s - $@ || printf '%s\n' '$(PC_VARS)' > $@
+FORCE:
+
+$(BUILD)/dynlib.pc: Makefile $(BUILD)/dynlib.pc.vars
 	@mkdir -p $(dir $@)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: dynlib' 'Description: safe, fast loading of shared libraries and plugins' \

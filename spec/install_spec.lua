@@ -72,4 +72,32 @@ describe("make install", function()
     assert.equal(1, unloads)
     assert.matches("missing: refused not_found", run)
   end)
+
+  -- `make` then `make install PREFIX=...` (the build above was made for
+  -- /usr/local): the installed dynlib.pc must name the install's prefix,
+  -- or pkg-config sends the compiler and the linker to /usr/local.
+  it("installs a dynlib.pc for the install's own PREFIX, not the build's", function()
+    assert.is_true(ok, out)
+    local prefix = dir .. "/elsewhere"
+    local iout, installed = H.sh(("make -s CROSS=%s BUILD=%s/build PREFIX=%s install 2>&1")
+      :format(H.quote(CROSS), H.quote(dir), H.quote(prefix)))
+    assert.is_true(installed, iout)
+    local pc = assert(H.read(prefix .. "/lib/pkgconfig/dynlib.pc"), "dynlib.pc missing")
+    assert.equal("prefix=" .. prefix, pc:match("^[^\n]*"))
+    assert.matches("\nlibdir=" .. prefix:gsub("%p", "%%%0") .. "/lib\n", pc)
+    assert.matches("\nincludedir=" .. prefix:gsub("%p", "%%%0") .. "/include\n", pc)
+    -- a C program built with what pkg-config says, and nothing else
+    local env = "PKG_CONFIG_PATH=" .. H.quote(prefix .. "/lib/pkgconfig")
+    local flags = H.sh(env .. " pkg-config --cflags --libs dynlib"):gsub("%s+$", "")
+    assert.matches("-I" .. prefix .. "/include", flags, 1, true)
+    assert.matches("-L" .. prefix .. "/lib", flags, 1, true)
+    local exe = dir .. "/use_core_elsewhere"
+    local cout, built = H.sh(("%s -std=c11 -Wall -Werror -o %s spec/c/use_core.c %s 2>&1")
+      :format(CC, H.quote(exe), flags))
+    assert.is_true(built, cout)
+    local run, ran = H.sh(("LD_LIBRARY_PATH=%s %s 2>&1")
+      :format(H.quote(prefix .. "/lib"), H.program(H.quote(exe))))
+    assert.is_true(ran, run)
+    assert.matches("cos%(0%) = 1%.0 from .*libm%.so%.6", run)
+  end)
 end)

@@ -1,7 +1,10 @@
 -- Plugins: scan a folder by metadata without loading anything, then load
 -- the chosen ones, get their instance, and hot-reload them.
--- Installed into the dynlib table by init.lua: install(M, core).
-local function install(M, core)
+-- Installed into the dynlib table by init.lua: install(M, core, checks),
+-- checks being init.lua's checks of an options table's keys (options), of
+-- the values open takes (open_values) and of a list's keys (list).
+local function install(M, core, checks)
+  local check_options, check_open_values = checks.options, checks.open_values
   -- ---- scan ------------------------------------------------------------
 
   -- Why a plugin with this metadata does not pass the filter, or nil.
@@ -21,6 +24,11 @@ local function install(M, core)
     return nil
   end
 
+  -- scan's filter: its options, and the type of each but threads.
+  local SCAN_FILTER = {"iid", "iid_prefix", "predicate", "recursive", "threads"}
+  local SCAN_TYPES = {{"iid", "string"}, {"iid_prefix", "string"},
+                      {"predicate", "function"}, {"recursive", "boolean"}}
+
   --- dynlib.scan(dir_or_list [, filter]) -> found, skipped
   -- found: {path =, meta =} sorted by path; skipped: {path =, code =,
   -- reason =}, sorted too. Nothing is loaded; non-ELF files are skipped
@@ -34,9 +42,18 @@ local function install(M, core)
     if type(where) ~= "string" and type(where) ~= "table" then
       error("bad argument #1 to 'scan' (folder or list expected, got " .. type(where) .. ")", 2)
     end
+    if type(where) == "table" then checks.list(where, "argument #1 to 'scan'", 2) end
+    check_options(filter, "scan", SCAN_FILTER, 2)
+    for _, t in ipairs(SCAN_TYPES) do
+      local name, want = t[1], t[2]
+      local v = filter[name]
+      if v ~= nil and type(v) ~= want then
+        error(("bad option '%s' to 'scan' (%s expected, got %s)"):format(name, want, type(v)), 2)
+      end
+    end
     local threads = filter.threads
     if threads ~= nil and (math.type(threads) ~= "integer" or threads < 0) then
-      error("bad filter.threads to 'scan' (0 or more expected)", 2)
+      error("bad option 'threads' to 'scan' (an integer, 0 or more, expected)", 2)
     end
     local items, err, code = core.scan_read(where, filter.recursive, threads)
     if not items then return nil, err, code end
@@ -81,10 +98,23 @@ local function install(M, core)
     end
   end
 
+  -- plugin's options: its own, and open's but version (a plugin is a file,
+  -- never a search). open_opts(opts) is the part open takes.
+  local OPEN_KEYS = {}
+  for _, k in ipairs(core.open_options) do
+    if k ~= "version" then OPEN_KEYS[#OPEN_KEYS + 1] = k end
+  end
+  local PLUGIN_OPTS = {"iid", "reloadable", table.unpack(OPEN_KEYS)}
+  local function open_opts(opts)
+    local o = {}
+    for _, k in ipairs(OPEN_KEYS) do o[k] = opts[k] end
+    return o
+  end
+
   -- Opens path and runs the entry points: instance (once per loaded
   -- library, cached by the store) and dynlib_plugin_open (once per state).
   local function start(path, opts)
-    local lib, err, code = core.open(path, opts)
+    local lib, err, code = core.open(path, open_opts(opts))
     if not lib then return nil, err, code end
     local instance
     if lib:sym("dynlib_plugin_instance") then
@@ -151,6 +181,18 @@ local function install(M, core)
       error("bad argument #1 to 'plugin' (string expected, got " .. type(path) .. ")", 2)
     end
     opts = opts or {}
+    if type(opts) ~= "table" then
+      error("bad argument #2 to 'plugin' (table expected, got " .. type(opts) .. ")", 2)
+    end
+    check_options(opts, "plugin", PLUGIN_OPTS, 2)
+    if opts.iid ~= nil and type(opts.iid) ~= "string" then
+      error("bad option 'iid' to 'plugin' (string expected, got " .. type(opts.iid) .. ")", 2)
+    end
+    if opts.reloadable ~= nil and type(opts.reloadable) ~= "boolean" then
+      error("bad option 'reloadable' to 'plugin' (boolean expected, got "
+        .. type(opts.reloadable) .. ")", 2)
+    end
+    check_open_values(opts, "plugin", 2)
     -- A file, never a search: what is checked is what is loaded.
     if not path:find(core.os == "windows" and "[/\\]" or "/") then path = "./" .. path end
     local meta, info, code = core.metadata(path)

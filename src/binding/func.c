@@ -471,6 +471,17 @@ static int force_ffi(lua_State *L) {
 
 static lua_CFunction pick_entry(const ldl_fn *f);
 
+/* A boolean option of lib:func (nil is false; anything else raises). */
+static int opt_bool(lua_State *L, int opts, const char *name) {
+  int t = lua_getfield(L, opts, name);
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    luaL_error(L, "bad option '%s' to 'func' (boolean expected, got %s)", name,
+               lua_typename(L, t));
+  int on = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return on;
+}
+
 /* lib:func(prototype [, opts]) or lib:func(name, prototype [, opts]) */
 static int lib_func(lua_State *L) {
   ldl_lib *lib = ldl_checklib(L, 1);
@@ -485,12 +496,11 @@ static int lib_func(lua_State *L) {
   }
   int ffi_only = force_ffi(L), last_error = 0;
   if (!lua_isnoneornil(L, opts)) {
+    static const char *const valid[] = {"ffi", "last_error", NULL};
     luaL_checktype(L, opts, LUA_TTABLE);
-    lua_getfield(L, opts, "ffi");
-    ffi_only = ffi_only || lua_toboolean(L, -1);
-    lua_getfield(L, opts, "last_error");
-    last_error = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    ldl_check_options(L, opts, "func", valid);
+    ffi_only = opt_bool(L, opts, "ffi") || ffi_only;
+    last_error = opt_bool(L, opts, "last_error");
     if (last_error && strcmp(dl_os_name(), "windows") != 0)
       return luaL_error(L, "dynlib: the last_error option is for Windows' GetLastError "
                            "(dynlib.os is \"%s\")", dl_os_name());

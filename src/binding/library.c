@@ -22,12 +22,13 @@ static const char *check_name(lua_State *L, int idx) {
 
 /* A version option: an integer (>= 0) or a dotted string of digits. The
  * result lives in buf or on the Lua stack (as the option's own string). */
-static const char *opt_version(lua_State *L, int idx, char *buf, size_t n) {
+static const char *opt_version(lua_State *L, int idx, const char *fname,
+                               char *buf, size_t n) {
   const char *v = NULL;
   lua_getfield(L, idx, "version");
   if (lua_isinteger(L, -1)) {
     lua_Integer i = lua_tointeger(L, -1);
-    if (i < 0) luaL_error(L, "bad option 'version' (negative)");
+    if (i < 0) luaL_error(L, "bad option 'version' to '%s' (negative)", fname);
     snprintf(buf, n, "%lld", (long long)i);
     v = buf;
   } else if (lua_type(L, -1) == LUA_TSTRING) {
@@ -35,24 +36,24 @@ static const char *opt_version(lua_State *L, int idx, char *buf, size_t n) {
     size_t len = lua_rawlen(L, -1);
     if (len == 0 || len >= n || strspn(v, "0123456789.") != len ||
         v[0] == '.' || v[len - 1] == '.' || strstr(v, ".."))
-      luaL_error(L, "bad option 'version' (digits and dots expected, got '%s')",
-                 v);
+      luaL_error(L, "bad option 'version' to '%s' (digits and dots expected, "
+                    "got '%s')", fname, v);
     memcpy(buf, v, len + 1);
     v = buf;
   } else if (!lua_isnil(L, -1)) {
-    luaL_error(L, "bad option 'version' (integer or string expected, got %s)",
-               luaL_typename(L, -1));
+    luaL_error(L, "bad option 'version' to '%s' (integer or string expected, "
+                  "got %s)", fname, luaL_typename(L, -1));
   }
   lua_pop(L, 1);
   return v;
 }
 
-static int opt_flag(lua_State *L, int idx, const char *name) {
+static int opt_flag(lua_State *L, int idx, const char *fname, const char *name) {
   lua_getfield(L, idx, name);
   int t = lua_type(L, -1);
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-    luaL_error(L, "bad option '%s' (boolean expected, got %s)", name,
-               lua_typename(L, t));
+    luaL_error(L, "bad option '%s' to '%s' (boolean expected, got %s)", name,
+               fname, lua_typename(L, t));
   int on = lua_toboolean(L, -1);
   lua_pop(L, 1);
   return on;
@@ -61,24 +62,31 @@ static int opt_flag(lua_State *L, int idx, const char *name) {
 /* opts.trusted: an array of directories, into dirs (NULL-terminated;
  * the strings stay on the Lua stack, in the options table). */
 #define MAX_TRUSTED 32
-static const char **opt_trusted(lua_State *L, int idx, const char **dirs) {
+static const char **opt_trusted(lua_State *L, int idx, const char *fname,
+                                const char **dirs) {
   lua_getfield(L, idx, "trusted");
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     return NULL;
   }
   if (!lua_istable(L, -1))
-    luaL_error(L, "bad option 'trusted' (table of directories expected, got %s)",
-               luaL_typename(L, -1));
+    luaL_error(L, "bad option 'trusted' to '%s' (table of directories expected, "
+                  "got %s)", fname, luaL_typename(L, -1));
   lua_Integer n = luaL_len(L, -1);
   if (n < 1 || n > MAX_TRUSTED)
-    luaL_error(L, "bad option 'trusted' (1 to %d directories expected)", MAX_TRUSTED);
+    luaL_error(L, "bad option 'trusted' to '%s' (1 to %d directories expected)",
+               fname, MAX_TRUSTED);
+  const char *what = lua_pushfstring(L, "option 'trusted' to '%s'", fname);
+  ldl_check_list(L, -2, what);
+  lua_pop(L, 1);
   for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, -1, i);
-    size_t len;
-    const char *d = lua_tolstring(L, -1, &len);
+    size_t len = 0;
+    /* a string, not a number: a converted copy would not be kept alive */
+    const char *d = lua_rawgeti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &len)
+                                                          : NULL;
     if (d == NULL || len == 0 || strlen(d) != len)
-      luaL_error(L, "bad option 'trusted' (entry %d is not a directory name)", (int)i);
+      luaL_error(L, "bad option 'trusted' to '%s' (entry %d is not a directory "
+                    "name)", fname, (int)i);
     dirs[i - 1] = d; /* kept alive by the table, itself held by opts */
     lua_pop(L, 1);
   }
@@ -87,19 +95,28 @@ static const char **opt_trusted(lua_State *L, int idx, const char **dirs) {
   return dirs;
 }
 
-static unsigned opt_hints(lua_State *L, int idx) {
+static unsigned opt_hints(lua_State *L, int idx, const char *fname) {
   unsigned hints = 0;
-  if (opt_flag(L, idx, "lazy")) hints |= DYNLIB_LAZY;
-  if (opt_flag(L, idx, "global")) hints |= DYNLIB_GLOBAL;
-  if (opt_flag(L, idx, "nodelete")) hints |= DYNLIB_NODELETE;
-  if (opt_flag(L, idx, "deepbind")) hints |= DYNLIB_DEEPBIND;
+  if (opt_flag(L, idx, fname, "lazy")) hints |= DYNLIB_LAZY;
+  if (opt_flag(L, idx, fname, "global")) hints |= DYNLIB_GLOBAL;
+  if (opt_flag(L, idx, fname, "nodelete")) hints |= DYNLIB_NODELETE;
+  if (opt_flag(L, idx, fname, "deepbind")) hints |= DYNLIB_DEEPBIND;
   return hints;
 }
 
-/* The options table at idx (absent or nil means defaults). */
-static int check_opts(lua_State *L, int idx) {
+/* The options each call takes (plugin.lua's and init.lua's lists for
+ * dynlib.plugin and dynlib.resolve build on OPEN_OPTS). */
+static const char *const OPEN_OPTS[] = {"version", "lazy", "global", "nodelete",
+                                        "deepbind", "trusted", NULL};
+static const char *const VERSION_OPTS[] = {"version", NULL};
+
+/* The options table at idx (absent or nil means defaults): a table whose
+ * every key is one of valid, or this raises. */
+static int check_opts(lua_State *L, int idx, const char *fname,
+                      const char *const valid[]) {
   if (lua_isnoneornil(L, idx)) return 0;
   luaL_checktype(L, idx, LUA_TTABLE);
+  ldl_check_options(L, idx, fname, valid);
   return 1;
 }
 
@@ -198,10 +215,10 @@ static int lib_open(lua_State *L) {
   dynlib_options opt = {0, NULL, NULL};
   char vbuf[64];
   const char *trusted[MAX_TRUSTED + 1];
-  if (check_opts(L, 2)) {
-    opt.version = opt_version(L, 2, vbuf, sizeof vbuf);
-    opt.hints = opt_hints(L, 2);
-    opt.trusted = opt_trusted(L, 2, trusted);
+  if (check_opts(L, 2, "open", OPEN_OPTS)) {
+    opt.version = opt_version(L, 2, "open", vbuf, sizeof vbuf);
+    opt.hints = opt_hints(L, 2, "open");
+    opt.trusted = opt_trusted(L, 2, "open", trusted);
   }
   /* The handle lives inside the userdata: no allocation per open, and no
    * handle leaks if Lua runs out of memory. */
@@ -216,6 +233,21 @@ static int lib_open(lua_State *L) {
   lib->open = 1;
   if (dynlib_was_loaded(lib->h)) run_hooks(L, "load", dynlib_path(lib->h));
   return 1; /* run_hooks leaves the stack as it found it */
+}
+
+/* core.check_open_values(opts, fname): raises as open would for a bad
+ * version, hint or trusted value, naming fname (dynlib.resolve and
+ * dynlib.plugin check before they do anything; their own key checks are
+ * in Lua). */
+static int l_check_open_values(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const char *fname = luaL_checkstring(L, 2);
+  char vbuf[64];
+  const char *trusted[MAX_TRUSTED + 1];
+  opt_version(L, 1, fname, vbuf, sizeof vbuf);
+  opt_hints(L, 1, fname);
+  opt_trusted(L, 1, fname, trusted);
+  return 0;
 }
 
 static int lib_sym(lua_State *L) {
@@ -308,8 +340,9 @@ static void push_strv(lua_State *L, dynlib_strv v) {
 static int l_candidates(lua_State *L) {
   const char *name = check_name(L, 1);
   char vbuf[64];
-  const char *version =
-      check_opts(L, 2) ? opt_version(L, 2, vbuf, sizeof vbuf) : NULL;
+  const char *version = check_opts(L, 2, "candidates", VERSION_OPTS)
+                            ? opt_version(L, 2, "candidates", vbuf, sizeof vbuf)
+                            : NULL;
   dynlib_strv v = dynlib_candidates(name, version);
   if (v == NULL) return luaL_error(L, "dynlib: out of memory");
   push_strv(L, v);
@@ -320,8 +353,9 @@ static int l_candidates(lua_State *L) {
 static int l_find(lua_State *L) {
   const char *name = check_name(L, 1);
   char vbuf[64];
-  const char *version =
-      check_opts(L, 2) ? opt_version(L, 2, vbuf, sizeof vbuf) : NULL;
+  const char *version = check_opts(L, 2, "find", VERSION_OPTS)
+                            ? opt_version(L, 2, "find", vbuf, sizeof vbuf)
+                            : NULL;
   dynlib_error err;
   char *path = dynlib_find(name, version, &err);
   if (path == NULL) return ldl_fail(L, &err);
@@ -477,9 +511,17 @@ static const luaL_Reg module_funcs[] = {
     {"code_name", l_code_name},
     {"on_load", l_on_load},
     {"on_unload", l_on_unload},
+    {"check_open_values", l_check_open_values},
     {NULL, NULL}};
 
 void ldl_open_library(lua_State *L) {
   create_lib_meta(L);
   luaL_setfuncs(L, module_funcs, 0);
+  /* open's option names, for the Lua layer's checks (resolve, plugin) */
+  lua_newtable(L);
+  for (int i = 0; OPEN_OPTS[i]; i++) {
+    lua_pushstring(L, OPEN_OPTS[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "open_options");
 }

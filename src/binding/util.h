@@ -30,6 +30,16 @@ int ldl_fail(lua_State *L, const dynlib_error *err);
  * could load or resolve something else): raises on misuse. */
 const char *ldl_checkcstr(lua_State *L, int idx);
 
+/* Raises unless every key of the options table at idx is one of valid
+ * (NULL-terminated): "bad option 'verison' to 'open' (valid: version, ...)".
+ * A misspelled option is a programmer error, never silently ignored. */
+void ldl_check_options(lua_State *L, int idx, const char *fname,
+                       const char *const valid[]);
+
+/* Raises unless the table at idx is a list (keys 1..n only): what names a
+ * list argument holds, for errors. */
+void ldl_check_list(lua_State *L, int idx, const char *what);
+
 /* Pushes the registry table stored under the light key `key`, making it
  * (empty) on first use. */
 void ldl_registry_table(lua_State *L, const void *key);
