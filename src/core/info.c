@@ -225,7 +225,9 @@ static int fill_elf(inspect_box *b, const char *path, dynlib_error *err) {
   o->build_id = in->build_id;
   o->pie = in->pie;
   o->osabi = in->osabi;
-  if (alloc_lists(b, in->needed, in->nneeded, in->nsections, in->nexports, path, err) != 0) return -1;
+  if (alloc_lists(b, in->needed, in->nneeded, in->nsections, in->nexports, path,
+                  err) != 0)
+    return -1;
   for (size_t i = 0; i < in->nsections; i++) {
     const dl_section_info *s = &in->sections[i];
     section_box *x = &b->sections[i];
@@ -276,7 +278,9 @@ static int fill_pe(inspect_box *b, const char *path, dynlib_error *err) {
   o->high_entropy_va = (dc & DL_PE_DLL_HIGH_ENTROPY_VA) != 0;
   o->guard_cf = (dc & DL_PE_DLL_GUARD_CF) != 0;
   o->image_base = in->image_base;
-  if (alloc_lists(b, in->needed, in->nneeded, in->nsections, in->nexports, path, err) != 0) return -1;
+  if (alloc_lists(b, in->needed, in->nneeded, in->nsections, in->nexports, path,
+                  err) != 0)
+    return -1;
   for (size_t i = 0; i < in->nsections; i++) {
     const dl_pe_section_info *s = &in->sections[i];
     section_box *x = &b->sections[i];
