@@ -101,6 +101,17 @@ describe("dynlib.open refuses", function()
       :format(E.layout(data).class, name))
   end)
 
+  it("a copy for another machine, naming both machines", function()
+    local machine, name = 183, "aarch64"
+    if dynlib.arch == "aarch64" then machine, name = 62, "x86_64" end
+    local data = E.read(GOOD)
+    local path = E.write(dir .. "/libother.so", E.patch(data, "machine", machine))
+    local msg = refused(path, "wrong_arch")
+    local bits = E.layout(data).class
+    assert.matches(("(%d-bit little-endian %s; this process is %d-bit little-endian %s)")
+      :format(bits, name, bits, dynlib.arch), msg, 1, true)
+  end)
+
   it("a copy with the other byte order", function()
     local data = E.read(GOOD)
     local path = E.write(dir .. "/libbig.so", E.patch(data, "data", 2))

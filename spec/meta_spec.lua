@@ -167,6 +167,58 @@ describe("dynlib.metadata", function()
     end
   end)
 
+  it("refuses metadata over 1 MiB, saying its size, the limit and the way out", function()
+    local meta, msg, code = dynlib.metadata(PFIX .. "/libhuge.so")
+    assert.is_nil(meta)
+    assert.equal("bad_metadata", code)
+    assert.matches("libhuge.so: metadata is 1099997 bytes, over the limit of 1048576 bytes (1 MiB)",
+      msg, 1, true)
+    assert.matches("keep the plugin's metadata smaller", msg, 1, true)
+    assert.not_matches("runs past", msg, 1, true)
+    -- a scan gives the same reason for the item
+    local dir = H.tmpdir()
+    H.copy(PFIX .. "/libhuge.so", dir .. "/libhuge.so")
+    local found, skipped = dynlib.scan(dir)
+    assert.same({}, found)
+    assert.equal("bad_metadata", skipped[1].code)
+    assert.matches("over the limit of 1048576 bytes", skipped[1].reason, 1, true)
+    H.rmdir(dir)
+  end)
+
+  it("says how much room a note has when the length runs past it", function()
+    local path, dir = patched(function(d) return E.set(d, json_at(d) - 4, 4, 0x100000) end)
+    local meta, msg, code = dynlib.metadata(path)
+    assert.is_nil(meta)
+    assert.equal("bad_metadata", code)
+    assert.matches("libpatched.so: metadata length 1048576 runs past its note %(which has room for %d+ bytes%)",
+      msg)
+    H.rmdir(dir)
+  end)
+
+  it("refuses metadata text that is not UTF-8 before parsing it, naming the byte", function()
+    local path, dir = patched(function(d) return E.splice(d, json_at(d) + 10, "\xff") end)
+    local meta, msg, code = dynlib.metadata(path)
+    assert.is_nil(meta)
+    assert.equal("bad_metadata", code)
+    assert.matches("libpatched.so: metadata text is not valid UTF-8 (byte 10 of ", msg, 1, true)
+    -- an overlong form and a surrogate are not UTF-8 either
+    for _, bytes in ipairs({"\xc0\xae", "\xed\xa0\x80"}) do
+      E.write(path, E.splice(E.read(MARKER), json_at(E.read(MARKER)) + 10, bytes))
+      _, msg = dynlib.metadata(path)
+      assert.matches("not valid UTF-8 (byte 10 of ", msg, 1, true)
+    end
+    -- multi-byte characters are fine
+    E.write(path, E.splice(E.read(MARKER), json_at(E.read(MARKER)) + 10, "\xc3\xa9"))
+    meta = dynlib.metadata(path)
+    assert.equal("\xc3\xa9rker", meta and meta.name)
+    H.rmdir(dir)
+  end)
+
+  it("says how a plugin declares metadata when a library has none", function()
+    local _, msg = dynlib.metadata(H.fixture("store/libbasic.so"))
+    assert.matches("(a plugin declares it with DYNLIB_PLUGIN from dynlib_plugin.h)", msg, 1, true)
+  end)
+
   it("refuses JSON that is not an object, invalid JSON and nesting deeper than the bound", function()
     local cases = {
       {"libarray.so", "the JSON is not an object"},

@@ -167,6 +167,147 @@ DYNLIB_API size_t dynlib_store_foreach(void (*fn)(const dynlib_entry_info *, voi
 typedef void (*dynlib_hook)(const char *event, const char *path, void *ud);
 DYNLIB_API void dynlib_set_hook(dynlib_hook fn, void *ud);
 
+/* ---- reading files without loading them (info.c) ----------------------- */
+
+/* Nothing here loads a file or runs its code. Results are allocated by
+ * dynlib and freed by the matching *_free function (free functions take
+ * NULL). Their structures only grow at the end, and `struct_size` says how
+ * much of one this libdynlib filled in: a field past it is absent. Lists
+ * are arrays of pointers, so their elements may grow too. */
+
+/* A plugin's metadata (dynlib_plugin.h) as its JSON text: *json is a
+ * malloc'd, NUL-terminated copy (free() it) of *len bytes (len may be
+ * NULL). The text is at most 1 MiB, holds no NUL byte and is valid UTF-8;
+ * whether it is valid JSON is the caller's business (dynlib has no JSON
+ * parser). Returns 0, or -1 with err set: not_found, not_a_library,
+ * no_metadata, bad_metadata (malformed record, over 1 MiB, not UTF-8), io.
+ * ELF and PE files are told apart by their first bytes. */
+DYNLIB_API int dynlib_metadata(const char *path, char **json, size_t *len,
+                               dynlib_error *err);
+
+typedef struct dynlib_meta {
+  size_t struct_size;
+  char *json;          /* NUL-terminated, valid UTF-8, at most 1 MiB */
+  size_t length;       /* bytes of json */
+  unsigned format;     /* the record's format (DYNLIB_NOTE_FORMAT) */
+  unsigned abi;        /* DYNLIB_PLUGIN_ABI of the header it was built with */
+  const char *source;  /* where it was found: "note", "section", "search" */
+} dynlib_meta;
+
+/* The same with the record's facts: 0 and a new *out (free it with
+ * dynlib_meta_free), or -1 with *out NULL and err set. */
+DYNLIB_API int dynlib_metadata_record(const char *path, dynlib_meta **out,
+                                      dynlib_error *err);
+DYNLIB_API void dynlib_meta_free(dynlib_meta *m);
+
+typedef struct dynlib_export {
+  const char *name;    /* NULL for a PE export by ordinal only */
+  const char *kind;    /* "func", "object", "tls", "ifunc", "other";
+                          PE: "func", "object", "forward" */
+  const char *version; /* ELF: the symbol version, NULL when unversioned */
+  int is_default;      /* ELF: name@@version (1) or hidden name@version (0) */
+  unsigned ordinal;    /* PE: the export's ordinal (ELF: 0) */
+  const char *forward; /* PE: "DLL.name" or "DLL.#12" for a forwarder */
+} dynlib_export;
+
+typedef struct dynlib_section {
+  const char *name;
+  const char *type;      /* ELF: "progbits", "dynsym", ..., "other";
+                            PE: "progbits", or "nobits" without file bytes */
+  const char *flags;     /* readelf's letters: "W", "A", "X" */
+  uint64_t size;         /* bytes in memory (PE: the virtual size) */
+  uint64_t offset;       /* in the file */
+  uint64_t addr;         /* ELF: the address; PE: the RVA */
+  uint64_t raw_size;     /* PE: bytes in the file (ELF: 0) */
+  uint32_t type_number;  /* ELF: sh_type (PE: 0) */
+  uint32_t characteristics; /* PE: the section's flags (ELF: sh_flags' low
+                               32 bits) */
+} dynlib_section;
+
+typedef struct dynlib_inspection {
+  size_t struct_size;
+  const char *format;   /* "elf" or "pe" */
+  int bits;             /* 32 or 64 (the class) */
+  const char *endian;   /* "little" or "big" */
+  const char *machine;  /* "x86_64", "i386", "aarch64", ...; NULL when the
+                           number has no name here */
+  unsigned machine_number; /* e_machine, or the COFF machine */
+  const char *type;     /* ELF: "dyn", "exec", "rel", "core", "unknown";
+                           PE: "dll", "exe" */
+  int compatible;       /* this process could load it (class, order,
+                           machine, format) */
+  const char *const *needed; /* DT_NEEDED, or the imported DLLs, in order */
+  size_t nneeded;
+  const dynlib_section *const *sections;
+  size_t nsections;
+  const dynlib_export *const *exports;
+  size_t nexports;
+  /* ELF only (NULL, 0 for PE): */
+  const char *soname, *interp;
+  const char *build_id; /* the GNU build ID in hex */
+  const char *const *rpath;   /* DT_RPATH split at ':' */
+  size_t nrpath;
+  const char *const *runpath; /* DT_RUNPATH split at ':' */
+  size_t nrunpath;
+  int pie;
+  unsigned osabi;
+  /* PE only (NULL, 0 for ELF): */
+  const char *dll_name;  /* the export directory's own name */
+  const char *subsystem; /* "windows_gui", "windows_cui", ...; NULL when the
+                            number has no name here */
+  unsigned subsystem_number;
+  unsigned dll_characteristics;
+  int aslr, dep, high_entropy_va, guard_cf; /* from dll_characteristics */
+  uint64_t image_base;
+} dynlib_inspection;
+
+/* What an ELF or PE file is, read without loading it (the facts of the
+ * Lua binding's dynlib.inspect, which is built on this). 0 and a new *out
+ * (free it with dynlib_inspect_free), or -1 with *out NULL and err set:
+ * not_found, not_a_library (with the defect: "section header table extends
+ * past the end of the file", ...), io. A file for another machine is
+ * described, with compatible = 0. Every list is also NULL-terminated. */
+DYNLIB_API int dynlib_inspect(const char *path, dynlib_inspection **out,
+                              dynlib_error *err);
+DYNLIB_API void dynlib_inspect_free(dynlib_inspection *in);
+
+/* dynlib_scan flags. */
+enum {
+  DYNLIB_SCAN_RECURSIVE = 1 << 0, /* enter sub-folders (never links to them) */
+  DYNLIB_SCAN_ONE_THREAD = 1 << 1 /* read on the calling thread only */
+};
+
+typedef struct dynlib_scan_item {
+  const char *path;
+  dynlib_code code;    /* DYNLIB_OK: json holds the plugin's metadata */
+  const char *message; /* why not (names the file), NULL when code is OK */
+  const char *json;    /* as dynlib_metadata gives it; NULL unless OK */
+  size_t length;       /* bytes of json */
+  unsigned abi;        /* the record's ABI (0 unless OK) */
+} dynlib_scan_item;
+
+typedef struct dynlib_scan_result {
+  size_t struct_size;
+  const dynlib_scan_item *const *items; /* sorted by path (byte order),
+                                           NULL-terminated */
+  size_t count;
+} dynlib_scan_result;
+
+/* The files of a plugin folder and their metadata, without loading any:
+ * every entry (sub-folders only when they cannot be read), sorted by path,
+ * each with its JSON text (as dynlib_metadata checks it) or the reason it
+ * has none (not a regular file, not a library, no_metadata, bad_metadata,
+ * ...). Big folders are read on several threads. 0 and a new *out (free it
+ * with dynlib_scan_free), or -1 with *out NULL and err set about dir
+ * itself: not_found, not_a_library (not a folder), io. */
+DYNLIB_API int dynlib_scan(const char *dir, unsigned flags,
+                           dynlib_scan_result **out, dynlib_error *err);
+/* The same for the caller's files (a NULL-terminated list), unsorted
+ * input, sorted result. */
+DYNLIB_API int dynlib_scan_paths(const char *const *paths, unsigned flags,
+                                 dynlib_scan_result **out, dynlib_error *err);
+DYNLIB_API void dynlib_scan_free(dynlib_scan_result *r);
+
 /* Debug logging (DYNLIB_DEBUG=1, read once): 0/1. */
 DYNLIB_API int dynlib_debug_enabled(void);
 DYNLIB_API void dynlib_debug(const char *fmt, ...)

@@ -1,12 +1,12 @@
 /*
  * inspect.c - dynlib.inspect and dynlib.section: what an ELF or PE file is,
- * as Lua tables, read without loading the file (formats/inspect.c,
- * formats/pe_inspect.c). The format is told by the first bytes.
+ * as Lua tables, read without loading the file. inspect is the C API's
+ * dynlib_inspect (core/info.c) turned into tables; section reads the bytes
+ * through the format readers. The format is told by the first bytes.
  */
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "formats/elf_defs.h"
 #include "base/file.h"
 #include "formats/format.h"
 #include "formats/inspect.h"
@@ -17,55 +17,12 @@
 
 #define SECTION_MAX (64u << 20)
 
-static const char *type_name(unsigned t) {
-  switch (t) {
-    case ET_DYN: return "dyn";
-    case ET_EXEC: return "exec";
-    case ET_REL: return "rel";
-    case ET_CORE: return "core";
-    default: return "unknown";
-  }
-}
-
-static const char *kind_name(int k) {
-  static const char *const names[] = {"func", "object", "tls", "ifunc", "other"};
-  return names[k];
-}
-
-static const char *section_type(uint32_t t) {
-  switch (t) {
-    case SHT_NULL: return "null";
-    case SHT_PROGBITS: return "progbits";
-    case SHT_SYMTAB: return "symtab";
-    case SHT_STRTAB: return "strtab";
-    case SHT_RELA: return "rela";
-    case SHT_HASH: return "hash";
-    case SHT_DYNAMIC: return "dynamic";
-    case SHT_NOTE: return "note";
-    case SHT_NOBITS: return "nobits";
-    case SHT_REL: return "rel";
-    case SHT_DYNSYM: return "dynsym";
-    case SHT_INIT_ARRAY: return "init_array";
-    case SHT_FINI_ARRAY: return "fini_array";
-    case SHT_GNU_HASH: return "gnu_hash";
-    case SHT_GNU_versym: return "gnu_versym";
-    case SHT_GNU_verdef: return "gnu_verdef";
-    case SHT_GNU_verneed: return "gnu_verneed";
-    default: return "other";
-  }
-}
-
-/* A ':'-separated search path as an array (empty when absent). */
-static void push_pathlist(lua_State *L, const char *s) {
-  lua_newtable(L);
-  if (s == NULL) return;
-  lua_Integer n = 0;
-  while (*s) {
-    size_t len = strcspn(s, ":");
-    lua_pushlstring(L, s, len);
-    lua_rawseti(L, -2, ++n);
-    s += len;
-    if (*s == ':') s++;
+/* A list of strings as an array. */
+static void push_strings(lua_State *L, const char *const *v, size_t n) {
+  lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, v[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
 }
 
@@ -75,58 +32,84 @@ static void set_string(lua_State *L, const char *key, const char *v) {
   lua_setfield(L, -2, key);
 }
 
-static void push_sections(lua_State *L, const dl_inspection *in) {
-  lua_createtable(L, (int)in->nsections, 0);
+static void set_integer(lua_State *L, const char *key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, key);
+}
+
+static void set_bool(lua_State *L, const char *key, int v) {
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, key);
+}
+
+/* A name, or the number when the name is unknown (machine, subsystem). */
+static void set_name_or_number(lua_State *L, const char *key, const char *name,
+                               unsigned number) {
+  if (name) lua_pushstring(L, name);
+  else lua_pushinteger(L, number);
+  lua_setfield(L, -2, key);
+}
+
+/* ELF sections: name, type, size, offset, addr, flags; PE ones add the
+ * raw (file) size and the characteristics, addr being the RVA. */
+static void push_sections(lua_State *L, const dynlib_inspection *in, int pe) {
+  lua_createtable(L, in->nsections > INT32_MAX ? 0 : (int)in->nsections, 0);
   for (size_t i = 0; i < in->nsections; i++) {
-    const dl_section_info *s = &in->sections[i];
-    lua_createtable(L, 0, 5);
+    const dynlib_section *s = in->sections[i];
+    lua_createtable(L, 0, pe ? 8 : 6);
     lua_pushstring(L, s->name);
     lua_setfield(L, -2, "name");
-    lua_pushstring(L, section_type(s->type));
+    lua_pushstring(L, s->type);
     lua_setfield(L, -2, "type");
-    lua_pushinteger(L, (lua_Integer)s->size);
-    lua_setfield(L, -2, "size");
-    lua_pushinteger(L, (lua_Integer)s->offset);
-    lua_setfield(L, -2, "offset");
-    lua_pushinteger(L, (lua_Integer)s->addr);
-    lua_setfield(L, -2, "addr");
-    char f[4], *q = f; /* readelf's letters: W write, A alloc, X execute */
-    if (s->flags & SHF_WRITE) *q++ = 'W';
-    if (s->flags & SHF_ALLOC) *q++ = 'A';
-    if (s->flags & SHF_EXECINSTR) *q++ = 'X';
-    lua_pushlstring(L, f, (size_t)(q - f));
+    set_integer(L, "size", (lua_Integer)s->size);
+    if (pe) set_integer(L, "raw_size", (lua_Integer)s->raw_size);
+    set_integer(L, "offset", (lua_Integer)s->offset);
+    set_integer(L, "addr", (lua_Integer)s->addr);
+    lua_pushstring(L, s->flags);
     lua_setfield(L, -2, "flags");
+    if (pe) set_integer(L, "characteristics", (lua_Integer)s->characteristics);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
 }
 
-/* The exports: keys, kind names and the current version string are pushed
- * once and reused (rawset with a value already on the stack): a large
- * library has thousands of exports and few distinct strings besides names. */
-enum { K_NAME, K_KIND, K_VERSION, K_DEFAULT, K_KINDS, NCONST = K_KINDS + 5 };
+/* ELF exports: {name =, kind =} and, when versioned, version = and
+ * default =. The keys, the kind names (one string per kind in the C API,
+ * told apart by pointer) and the current version string are pushed once
+ * and reused: a large library has thousands of exports and few distinct
+ * strings besides names. */
+enum { K_NAME, K_KIND, K_VERSION, K_DEFAULT, K_KINDS, NKINDS = 6,
+       NCONST = K_KINDS + NKINDS };
 
-static void push_exports(lua_State *L, const dl_inspection *in) {
+static void push_elf_exports(lua_State *L, const dynlib_inspection *in) {
   static const char *const keys[] = {"name", "kind", "version", "default"};
   luaL_checkstack(L, NCONST + 8, "inspect");
   int base = lua_gettop(L) + 1;
   for (int k = 0; k < K_KINDS; k++) lua_pushstring(L, keys[k]);
-  for (int k = 0; k < 5; k++) lua_pushstring(L, kind_name(k));
+  for (int k = 0; k < NKINDS; k++) lua_pushnil(L); /* kinds, as met */
   lua_pushnil(L); /* base + NCONST: the last version string */
+  const char *kinds[NKINDS] = {NULL};
   const char *last_version = NULL;
-  lua_createtable(L, (int)in->nexports, 0);
+  lua_createtable(L, in->nexports > INT32_MAX ? 0 : (int)in->nexports, 0);
   for (size_t i = 0; i < in->nexports; i++) {
-    const dl_export *x = &in->exports[i];
+    const dynlib_export *x = in->exports[i];
     if (x->version && x->version != last_version) {
       lua_pushstring(L, x->version);
       lua_replace(L, base + NCONST);
       last_version = x->version;
+    }
+    int k = 0;
+    while (k < NKINDS - 1 && kinds[k] != NULL && kinds[k] != x->kind) k++;
+    if (kinds[k] != x->kind) { /* new (the last slot is replaced) */
+      kinds[k] = x->kind;
+      lua_pushstring(L, x->kind);
+      lua_replace(L, base + K_KINDS + k);
     }
     lua_createtable(L, 0, x->version ? 4 : 2);
     lua_pushvalue(L, base + K_NAME);
     lua_pushstring(L, x->name);
     lua_rawset(L, -3);
     lua_pushvalue(L, base + K_KIND);
-    lua_pushvalue(L, base + K_KINDS + (x->kind < 5 ? x->kind : 4));
+    lua_pushvalue(L, base + K_KINDS + k);
     lua_rawset(L, -3);
     if (x->version) {
       lua_pushvalue(L, base + K_VERSION);
@@ -142,168 +125,108 @@ static void push_exports(lua_State *L, const dl_inspection *in) {
   lua_settop(L, base);
 }
 
-static void push_inspection(lua_State *L, const dl_inspection *in) {
+static void push_elf(lua_State *L, const dynlib_inspection *in) {
   lua_createtable(L, 0, 17);
   lua_pushliteral(L, "elf");
   lua_setfield(L, -2, "format");
-  lua_pushinteger(L, in->is64 ? 64 : 32);
-  lua_setfield(L, -2, "class");
-  lua_pushstring(L, in->big_endian ? "big" : "little");
-  lua_setfield(L, -2, "endian");
-  const char *m = dl_machine_name(in->machine);
-  if (m) lua_pushstring(L, m);
-  else lua_pushinteger(L, in->machine);
-  lua_setfield(L, -2, "machine");
-  lua_pushstring(L, type_name(in->type));
-  lua_setfield(L, -2, "type");
-  lua_pushinteger(L, in->osabi);
-  lua_setfield(L, -2, "osabi");
-  lua_pushboolean(L, in->compatible);
-  lua_setfield(L, -2, "compatible");
-  lua_pushboolean(L, in->pie);
-  lua_setfield(L, -2, "pie");
+  set_integer(L, "class", in->bits);
+  set_string(L, "endian", in->endian);
+  set_name_or_number(L, "machine", in->machine, in->machine_number);
+  set_string(L, "type", in->type);
+  set_integer(L, "osabi", in->osabi);
+  set_bool(L, "compatible", in->compatible);
+  set_bool(L, "pie", in->pie);
   set_string(L, "soname", in->soname);
   set_string(L, "interp", in->interp);
   set_string(L, "build_id", in->build_id);
-  lua_createtable(L, (int)in->nneeded, 0);
-  for (size_t i = 0; i < in->nneeded; i++) {
-    lua_pushstring(L, in->needed[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
+  push_strings(L, in->needed, in->nneeded);
   lua_setfield(L, -2, "needed");
-  push_pathlist(L, in->rpath);
+  push_strings(L, in->rpath, in->nrpath);
   lua_setfield(L, -2, "rpath");
-  push_pathlist(L, in->runpath);
+  push_strings(L, in->runpath, in->nrunpath);
   lua_setfield(L, -2, "runpath");
-  push_sections(L, in);
+  push_sections(L, in, 0);
   lua_setfield(L, -2, "sections");
-  push_exports(L, in);
+  push_elf_exports(L, in);
   lua_setfield(L, -2, "exports");
 }
 
-/* ---- PE ----------------------------------------------------------------- */
-
-static void push_pe_subsystem(lua_State *L, unsigned s) {
-  static const char *const names[] = {
-      NULL, "native", "windows_gui", "windows_cui", NULL, "os2_cui", NULL,
-      "posix_cui", "native_windows", "windows_ce_gui", "efi_application",
-      "efi_boot_service_driver", "efi_runtime_driver", "efi_rom", "xbox", NULL,
-      "windows_boot_application"};
-  if (s < sizeof names / sizeof *names && names[s]) lua_pushstring(L, names[s]);
-  else lua_pushinteger(L, s);
-}
-
-static void set_bool(lua_State *L, const char *key, int v) {
-  lua_pushboolean(L, v);
-  lua_setfield(L, -2, key);
-}
-
-/* Sections as the ELF ones: name, size (in memory), offset and addr (the
- * RVA), type (nobits for uninitialised data without file bytes), flags in
- * readelf's letters (A unless discardable, W, X), and the raw
- * characteristics and file size. */
-static void push_pe_sections(lua_State *L, const dl_pe_inspection *in) {
-  lua_createtable(L, (int)in->nsections, 0);
-  for (size_t i = 0; i < in->nsections; i++) {
-    const dl_pe_section_info *s = &in->sections[i];
-    lua_createtable(L, 0, 8);
-    lua_pushstring(L, s->name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, s->raw_size == 0 ? "nobits" : "progbits");
-    lua_setfield(L, -2, "type");
-    lua_pushinteger(L, (lua_Integer)(s->vsize ? s->vsize : s->raw_size));
-    lua_setfield(L, -2, "size");
-    lua_pushinteger(L, (lua_Integer)s->raw_size);
-    lua_setfield(L, -2, "raw_size");
-    lua_pushinteger(L, (lua_Integer)s->raw_off);
-    lua_setfield(L, -2, "offset");
-    lua_pushinteger(L, (lua_Integer)s->rva);
-    lua_setfield(L, -2, "addr");
-    char f[4], *q = f;
-    if (s->flags & DL_PE_SCN_MEM_WRITE) *q++ = 'W';
-    if (!(s->flags & DL_PE_SCN_MEM_DISCARDABLE)) *q++ = 'A';
-    if (s->flags & DL_PE_SCN_MEM_EXECUTE) *q++ = 'X';
-    lua_pushlstring(L, f, (size_t)(q - f));
-    lua_setfield(L, -2, "flags");
-    lua_pushinteger(L, (lua_Integer)s->flags);
-    lua_setfield(L, -2, "characteristics");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
-/* Exports: {name =, ordinal =, kind = "func"|"object"} or, for a
+/* PE exports: {name =, ordinal =, kind = "func"|"object"} or, for a
  * forwarder, {name =, ordinal =, kind = "forward", forward = "DLL.name"};
  * name is absent for an export by ordinal only. */
-static void push_pe_exports(lua_State *L, const dl_pe_inspection *in) {
-  lua_createtable(L, (int)in->nexports, 0);
+static void push_pe_exports(lua_State *L, const dynlib_inspection *in) {
+  lua_createtable(L, in->nexports > INT32_MAX ? 0 : (int)in->nexports, 0);
   for (size_t i = 0; i < in->nexports; i++) {
-    const dl_pe_export *x = &in->exports[i];
+    const dynlib_export *x = in->exports[i];
     lua_createtable(L, 0, 4);
-    if (x->name) {
-      lua_pushstring(L, x->name);
-      lua_setfield(L, -2, "name");
-    }
-    lua_pushinteger(L, x->ordinal);
-    lua_setfield(L, -2, "ordinal");
-    if (x->forward) {
-      lua_pushstring(L, x->forward);
-      lua_setfield(L, -2, "forward");
-    }
-    lua_pushstring(L, x->forward ? "forward" : x->code ? "func" : "object");
-    lua_setfield(L, -2, "kind");
+    set_string(L, "name", x->name);
+    set_integer(L, "ordinal", x->ordinal);
+    set_string(L, "forward", x->forward);
+    set_string(L, "kind", x->kind);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
 }
 
-static void push_pe_inspection(lua_State *L, const dl_pe_inspection *in) {
+static void push_pe(lua_State *L, const dynlib_inspection *in) {
   lua_createtable(L, 0, 16);
   lua_pushliteral(L, "pe");
   lua_setfield(L, -2, "format");
-  lua_pushinteger(L, in->is64 ? 64 : 32);
-  lua_setfield(L, -2, "class");
-  lua_pushliteral(L, "little");
-  lua_setfield(L, -2, "endian");
-  const char *m = dl_pe_machine_name(in->machine);
-  if (m) lua_pushstring(L, m);
-  else lua_pushinteger(L, in->machine);
-  lua_setfield(L, -2, "machine");
-  lua_pushstring(L, in->dll ? "dll" : "exe");
-  lua_setfield(L, -2, "type");
+  set_integer(L, "class", in->bits);
+  set_string(L, "endian", in->endian);
+  set_name_or_number(L, "machine", in->machine, in->machine_number);
+  set_string(L, "type", in->type);
   set_bool(L, "compatible", in->compatible);
-  unsigned dc = in->dll_characteristics;
-  set_bool(L, "aslr", (dc & DL_PE_DLL_DYNAMIC_BASE) != 0);
-  set_bool(L, "dep", (dc & DL_PE_DLL_NX_COMPAT) != 0);
-  set_bool(L, "high_entropy_va", (dc & DL_PE_DLL_HIGH_ENTROPY_VA) != 0);
-  set_bool(L, "guard_cf", (dc & DL_PE_DLL_GUARD_CF) != 0);
-  lua_pushinteger(L, dc);
-  lua_setfield(L, -2, "dll_characteristics");
-  push_pe_subsystem(L, in->subsystem);
-  lua_setfield(L, -2, "subsystem");
-  lua_pushinteger(L, (lua_Integer)in->image_base);
-  lua_setfield(L, -2, "image_base");
+  set_bool(L, "aslr", in->aslr);
+  set_bool(L, "dep", in->dep);
+  set_bool(L, "high_entropy_va", in->high_entropy_va);
+  set_bool(L, "guard_cf", in->guard_cf);
+  set_integer(L, "dll_characteristics", in->dll_characteristics);
+  set_name_or_number(L, "subsystem", in->subsystem, in->subsystem_number);
+  set_integer(L, "image_base", (lua_Integer)in->image_base);
   set_string(L, "dll_name", in->dll_name);
-  lua_createtable(L, (int)in->nneeded, 0);
-  for (size_t i = 0; i < in->nneeded; i++) {
-    lua_pushstring(L, in->needed[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
+  push_strings(L, in->needed, in->nneeded);
   lua_setfield(L, -2, "needed");
-  push_pe_sections(L, in);
+  push_sections(L, in, 1);
   lua_setfield(L, -2, "sections");
   push_pe_exports(L, in);
   lua_setfield(L, -2, "exports");
 }
 
-/* The open file and the inspection live in a userdata whose __gc releases
- * them: a Lua error while the result tables are built (out of memory)
- * leaks neither the descriptor nor the C strings. */
+/* The C API's inspection lives in a userdata whose __gc frees it: a Lua
+ * error while the tables are built (out of memory) leaks nothing. */
+#define INSPECTION_MT "dynlib.inspection"
+
+static int inspection_gc(lua_State *L) {
+  dynlib_inspection **p = luaL_checkudata(L, 1, INSPECTION_MT);
+  dynlib_inspect_free(*p);
+  *p = NULL;
+  return 0;
+}
+
+/* dynlib.inspect(path) -> table | nil, msg, code: dynlib_inspect's facts
+ * (the C API) as tables. */
+static int l_inspect(lua_State *L) {
+  const char *path = ldl_checkcstr(L, 1);
+  dynlib_inspection **p = lua_newuserdatauv(L, sizeof *p, 0);
+  *p = NULL;
+  luaL_setmetatable(L, INSPECTION_MT);
+  dynlib_error err;
+  if (dynlib_inspect(path, p, &err) != 0) return ldl_fail(L, &err);
+  if (strcmp((*p)->format, "pe") == 0) push_pe(L, *p);
+  else push_elf(L, *p);
+  dynlib_inspect_free(*p);
+  *p = NULL;
+  return 1;
+}
+
+/* dynlib.section's open file lives in a userdata whose __gc closes it: a
+ * Lua error while the bytes are read (out of memory) leaks no
+ * descriptor. */
 #define READER_MT "dynlib.elf_reader"
 
 typedef struct reader {
   dl_file f;
-  int file_open, has_inspection, has_pe;
-  dl_inspection in;
-  dl_pe_inspection pin;
+  int file_open;
   dl_format format;
   union { /* the opened file's reader */
     dl_elf elf;
@@ -313,9 +236,7 @@ typedef struct reader {
 
 static void reader_release(reader *r) {
   if (r->file_open) dl_file_close(&r->f);
-  if (r->has_inspection) dl_inspect_free(&r->in);
-  if (r->has_pe) dl_pe_inspect_free(&r->pin);
-  r->file_open = r->has_inspection = r->has_pe = 0;
+  r->file_open = 0;
 }
 
 static int reader_gc(lua_State *L) {
@@ -328,7 +249,7 @@ static int reader_gc(lua_State *L) {
  * stack: 0, or pushes nil, msg, code and returns 3. */
 static int open_file(lua_State *L, const char *path, reader **out) {
   reader *r = lua_newuserdatauv(L, sizeof *r, 0);
-  r->file_open = r->has_inspection = r->has_pe = 0;
+  r->file_open = 0;
   luaL_setmetatable(L, READER_MT);
   *out = r;
   dynlib_error err;
@@ -347,30 +268,6 @@ static int open_file(lua_State *L, const char *path, reader **out) {
     return ldl_fail(L, &err);
   }
   return 0;
-}
-
-/* dynlib.inspect(path) -> table | nil, msg, code */
-static int l_inspect(lua_State *L) {
-  const char *path = ldl_checkcstr(L, 1);
-  reader *r;
-  int n = open_file(L, path, &r);
-  if (n) return n;
-  dynlib_error err;
-  int rc;
-  if (r->format == DL_FORMAT_PE) {
-    rc = dl_pe_inspect(&r->u.pe, &r->pin, &err);
-    r->has_pe = rc == 0;
-  } else {
-    rc = dl_inspect(&r->u.elf, &r->in, &err);
-    r->has_inspection = rc == 0;
-  }
-  dl_file_close(&r->f); /* everything is read: close before building */
-  r->file_open = 0;
-  if (rc != 0) return ldl_fail(L, &err);
-  if (r->format == DL_FORMAT_PE) push_pe_inspection(L, &r->pin);
-  else push_inspection(L, &r->in);
-  reader_release(r);
-  return 1;
 }
 
 /* The file bytes of a named section: 0, or -1 with err (not_found, io). */
@@ -427,6 +324,11 @@ void ldl_open_inspect(lua_State *L) {
                                    {NULL, NULL}};
   if (luaL_newmetatable(L, READER_MT)) {
     lua_pushcfunction(L, reader_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, INSPECTION_MT)) {
+    lua_pushcfunction(L, inspection_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);

@@ -14,7 +14,6 @@
 #include "binding/util.h"
 #include "core/copy.h"
 #include "core/dir.h"
-#include "formats/meta.h"
 #include "os/os.h"
 
 /* Deeper metadata than this is refused: a hostile file must not make the
@@ -65,20 +64,12 @@ static int push_json(lua_State *L, json_t *v, int depth) {
   }
 }
 
-static const char *source_name(int source) {
-  switch (source) {
-    case DL_META_NOTE: return "note";
-    case DL_META_SECTION: return "section";
-    default: return "search";
-  }
-}
-
 /* The record's JSON as a jansson object, or NULL with the reason in why
  * ("path: bad metadata: ..."). Safe on any thread (the scan's workers). */
-static json_t *parse_meta(const char *path, const dl_meta *m, char *why,
-                          size_t whysz) {
+static json_t *parse_meta(const char *path, const char *json, size_t length,
+                          char *why, size_t whysz) {
   json_error_t jerr;
-  json_t *root = json_loadb(m->json, m->length, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *root = json_loadb(json, length, JSON_REJECT_DUPLICATES, &jerr);
   if (root == NULL) {
     snprintf(why, whysz, "%s: bad metadata: invalid JSON at line %d column %d: %s",
              path, jerr.line, jerr.column, jerr.text);
@@ -111,30 +102,32 @@ static int fail_with(lua_State *L, const char *msg, const char *code) {
 }
 
 /* dynlib.metadata(path) -> meta, info | nil, msg, code.
- * info = {format =, abi =, source = "note"|"section"|"search", json =}. */
+ * info = {format =, abi =, source = "note"|"section"|"search", json =}.
+ * The record comes from the C API (dynlib_metadata_record), checked for
+ * size and UTF-8; the JSON is parsed here. */
 static int l_metadata(lua_State *L) {
   const char *path = ldl_checkcstr(L, 1);
-  dl_meta m;
+  dynlib_meta *m;
   dynlib_error err;
-  if (dl_meta_read(path, &m, &err) != 0) return ldl_fail(L, &err);
+  if (dynlib_metadata_record(path, &m, &err) != 0) return ldl_fail(L, &err);
   char why[DYNLIB_MSG_MAX];
-  json_t *root = parse_meta(path, &m, why, sizeof why);
+  json_t *root = parse_meta(path, m->json, m->length, why, sizeof why);
   int ok = root != NULL && push_meta(L, path, root, why, sizeof why) == 0;
   json_decref(root);
   if (!ok) {
-    dl_meta_free(&m);
+    dynlib_meta_free(m);
     return fail_with(L, why, "bad_metadata");
   }
   lua_createtable(L, 0, 4);
-  lua_pushinteger(L, m.format);
+  lua_pushinteger(L, m->format);
   lua_setfield(L, -2, "format");
-  lua_pushinteger(L, m.abi);
+  lua_pushinteger(L, m->abi);
   lua_setfield(L, -2, "abi");
-  lua_pushstring(L, source_name(m.source));
+  lua_pushstring(L, m->source);
   lua_setfield(L, -2, "source");
-  lua_pushlstring(L, m.json, m.length);
+  lua_pushlstring(L, m->json, m->length);
   lua_setfield(L, -2, "json");
-  dl_meta_free(&m);
+  dynlib_meta_free(m);
   return 2;
 }
 
@@ -144,7 +137,8 @@ static int l_metadata(lua_State *L) {
 static void parse_hook(dl_scan_item *it, void *ctx) {
   (void)ctx;
   char why[DYNLIB_MSG_MAX];
-  json_t *root = parse_meta(it->path, &it->meta, why, sizeof why);
+  json_t *root = parse_meta(it->path, it->meta.json, it->meta.length, why,
+                            sizeof why);
   dl_meta_free(&it->meta); /* the text is no longer needed */
   if (root) {
     it->user = root;
@@ -201,24 +195,35 @@ static int l_scan_read(lua_State *L) {
   }
   lua_setmetatable(L, -2);
   dynlib_error err;
+  const char *dir = NULL;
+  const char **paths = NULL;
   if (lua_type(L, 1) == LUA_TTABLE) {
     lua_Integer n = luaL_len(L, 1);
+    if (n < 0 || (lua_Unsigned)n >= SIZE_MAX / sizeof *paths)
+      return luaL_error(L, "dynlib: out of memory");
+    /* The list in a userdata: the strings stay in the argument table. */
+    paths = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *paths, 0);
     for (lua_Integer i = 1; i <= n; i++) {
       size_t len;
       lua_geti(L, 1, i);
       const char *p = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
       if (p == NULL || strlen(p) != len)
         return luaL_error(L, "bad argument #1 to 'scan' (entry %d is not a path)", (int)i);
-      if (dl_scan_add(s, p, &err) != 0) return luaL_error(L, "dynlib: %s", err.msg);
+      paths[i - 1] = p;
       lua_pop(L, 1);
     }
-  } else if (dl_scan_list(s, ldl_checkcstr(L, 1), recursive, &err) != 0) {
+    paths[n] = NULL;
+  } else {
+    dir = ldl_checkcstr(L, 1);
+  }
+  /* The same listing, sorting and reading as dynlib_scan (the C API), with
+   * the JSON parsed on the threads that read it. */
+  if (dl_scan_collect(s, dir, paths, recursive, (unsigned)(threads > 64 ? 64 : threads),
+                      parse_hook, NULL, &err) != 0) {
     if (err.code == DYNLIB_E_IO && strcmp(err.msg, "out of memory") == 0)
       return luaL_error(L, "dynlib: out of memory");
     return ldl_fail(L, &err);
   }
-  dl_scan_sort(s);
-  dl_scan_read(s, (unsigned)(threads > 64 ? 64 : threads), parse_hook, NULL);
   lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
   for (size_t i = 0; i < s->n; i++) {
     push_item(L, &s->items[i]);

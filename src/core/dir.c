@@ -236,6 +236,20 @@ void dl_scan_read(dl_scan *s, unsigned threads, dl_scan_hook hook, void *ctx) {
   for (unsigned i = 0; i < started; i++) dl_os_thread_join(&tid[i]);
 }
 
+int dl_scan_collect(dl_scan *s, const char *dir, const char *const *paths,
+                    int recursive, unsigned threads, dl_scan_hook hook,
+                    void *ctx, dynlib_error *err) {
+  if (paths) {
+    for (size_t i = 0; paths[i]; i++)
+      if (dl_scan_add(s, paths[i], err) != 0) return -1;
+  } else if (dl_scan_list(s, dir, recursive, err) != 0) {
+    return -1;
+  }
+  dl_scan_sort(s);
+  dl_scan_read(s, threads, hook, ctx);
+  return 0;
+}
+
 void dl_scan_free(dl_scan *s, void (*drop)(void *user)) {
   for (size_t i = 0; i < s->n; i++) {
     dl_scan_item *it = &s->items[i];

@@ -73,6 +73,14 @@ void dl_scan_sort(dl_scan *s);
  * thread only. Worker threads block every signal. */
 void dl_scan_read(dl_scan *s, unsigned threads, dl_scan_hook hook, void *ctx);
 
+/* All of a scan: the caller's paths (a NULL-terminated list) when paths
+ * is not NULL, else the listing of dir; then sorted and read (the hook as
+ * dl_scan_read's). Errors are dl_scan_list's or dl_scan_add's. Used by the
+ * C API's dynlib_scan and by the binding, so both scan alike. */
+int dl_scan_collect(dl_scan *s, const char *dir, const char *const *paths,
+                    int recursive, unsigned threads, dl_scan_hook hook,
+                    void *ctx, dynlib_error *err);
+
 /* Frees every item; drop (may be NULL) frees what the hook left in user. */
 void dl_scan_free(dl_scan *s, void (*drop)(void *user));
 

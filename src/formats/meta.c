@@ -45,6 +45,9 @@ static void *find_bytes(const void *hay, size_t n, const void *needle, size_t m)
 #define DESC_FIXED 12 /* format, abi, length */
 #define SEARCH_CHUNK (256u << 10)
 #define MAX_NOTES 4096
+/* The way out of no_metadata. */
+#define NO_META_HINT \
+  " (a plugin declares it with DYNLIB_PLUGIN from dynlib_plugin.h)"
 
 /* The 20 bytes a note of ours starts with, in the file's byte order. Built
  * at run time so that dynlib's own binary never holds them contiguously
@@ -58,6 +61,41 @@ static void note_pattern(const dl_elf *e, unsigned char pat[NOTE_HEADER + NAME_S
                                                      : v[i] >> (8 * b));
   const char owner[] = {'d', 'y', 'n', 'l', 'i', 'b', 0, 0};
   memcpy(pat + NOTE_HEADER, owner, NAME_SIZE);
+}
+
+/* The offset of the first byte that is not part of a well-formed UTF-8
+ * sequence (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF), or n when all of s is UTF-8. */
+static size_t utf8_invalid_at(const char *text, size_t n) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    size_t more;
+    unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      more = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      more = 2;
+      if (c == 0xE0) lo = 0xA0;      /* overlong */
+      else if (c == 0xED) hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      more = 3;
+      if (c == 0xF0) lo = 0x90;      /* overlong */
+      else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
+    } else {
+      return i;
+    }
+    if (n - i <= more) return i;
+    if (s[i + 1] < lo || s[i + 1] > hi) return i;
+    for (size_t k = 2; k <= more; k++)
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+    i += more + 1;
+  }
+  return n;
 }
 
 /* Decodes our descriptor at desc_off (desc_size bytes inside the note). */
@@ -77,9 +115,17 @@ static int read_desc(const dl_elf *e, uint64_t desc_off, uint64_t desc_size,
                      "%s: metadata record format %u is not supported (this "
                      "dynlib reads format %u)",
                      e->name, format, DYNLIB_NOTE_FORMAT);
-  if (len > desc_size - DESC_FIXED || len > DL_META_MAX_JSON)
+  if (len > desc_size - DESC_FIXED)
     return dl_seterr(err, DYNLIB_E_BAD_METADATA,
-                     "%s: metadata length %u runs past its note", e->name, len);
+                     "%s: metadata length %u runs past its note (which has "
+                     "room for %llu bytes): the record is corrupt",
+                     e->name, len, (unsigned long long)(desc_size - DESC_FIXED));
+  if (len > DL_META_MAX_JSON)
+    return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                     "%s: metadata is %u bytes, over the limit of %u bytes "
+                     "(1 MiB); keep the plugin's metadata smaller (large data "
+                     "belongs in a file or in the plugin's code)",
+                     e->name, len, (unsigned)DL_META_MAX_JSON);
   char *json = malloc((size_t)len + 1);
   if (json == NULL)
     return dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", e->name);
@@ -92,6 +138,14 @@ static int read_desc(const dl_elf *e, uint64_t desc_off, uint64_t desc_size,
     free(json);
     return dl_seterr(err, DYNLIB_E_BAD_METADATA,
                      "%s: metadata text holds a NUL byte", e->name);
+  }
+  size_t bad = utf8_invalid_at(json, len);
+  if (bad < len) {
+    free(json);
+    return dl_seterr(err, DYNLIB_E_BAD_METADATA,
+                     "%s: metadata text is not valid UTF-8 (byte %zu of %u); "
+                     "JSON text must be UTF-8",
+                     e->name, bad, len);
   }
   out->json = json;
   out->length = len;
@@ -218,8 +272,8 @@ int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
   if (r == -2) r = 0;
   if (r == 1) return 0;
   if (r < 0) return -1;
-  return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata",
-                   e->name);
+  return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata%s",
+                   e->name, NO_META_HINT);
 }
 
 /* A PE file: the record (the same note as in ELF, little-endian) is the
@@ -228,8 +282,8 @@ int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
   memset(out, 0, sizeof *out);
   int i = dl_pe_section_by_name(p, ".dynlib");
   if (i < 0)
-    return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata",
-                     p->name);
+    return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata%s",
+                     p->name, NO_META_HINT);
   uint64_t off, len;
   dl_pe_section_bytes(p, (unsigned)i, &off, &len);
   /* The note walker reads through an ELF view of the same bytes: only the
