@@ -58,6 +58,14 @@ describe("an unknown option raises, naming it and the valid ones", function()
     assert.same({"libz.so.1", "libz", "z.so.1", "z"}, dynlib.candidates("z", {version = 1}))
   end)
 
+  it("in check, which takes version and trusted", function()
+    raises("bad option 'verison' to 'check' (valid: version, trusted)",
+      function() dynlib.check("z", {verison = 1}) end)
+    raises("bad option 'lazy' to 'check' (valid: version, trusted)",
+      function() dynlib.check(BASIC, {lazy = true}) end)
+    assert.is_string(dynlib.check(BASIC, {version = nil}))
+  end)
+
   it("in lib:func, whose options are ffi and last_error, both booleans", function()
     local lib <close> = assert(dynlib.open(BASIC))
     raises("bad option 'fii' to 'func' (valid: ffi, last_error)",

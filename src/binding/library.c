@@ -109,6 +109,7 @@ static unsigned opt_hints(lua_State *L, int idx, const char *fname) {
 static const char *const OPEN_OPTS[] = {"version", "lazy", "global", "nodelete",
                                         "deepbind", "trusted", NULL};
 static const char *const VERSION_OPTS[] = {"version", NULL};
+static const char *const CHECK_OPTS[] = {"version", "trusted", NULL};
 
 /* The options table at idx (absent or nil means defaults): a table whose
  * every key is one of valid, or this raises. */
@@ -373,9 +374,9 @@ static int l_check(lua_State *L) {
   const char *dirs[MAX_TRUSTED + 1];
   const char *version = NULL;
   const char *const *trusted = NULL;
-  if (check_opts(L, 2)) {
-    version = opt_version(L, 2, vbuf, sizeof vbuf);
-    trusted = opt_trusted(L, 2, dirs);
+  if (check_opts(L, 2, "check", CHECK_OPTS)) {
+    version = opt_version(L, 2, "check", vbuf, sizeof vbuf);
+    trusted = opt_trusted(L, 2, "check", dirs);
   }
   dynlib_error err;
   char *path = dynlib_find(name, version, &err);
