@@ -19,6 +19,7 @@ local HAVE_OBJDUMP = select(2, H.sh("command -v " .. OBJDUMP .. " >/dev/null"))
 local it_mingw = H.it_if(HAVE_MINGW, "no x86_64-w64-mingw32-gcc: PE fixtures not built")
 local it_objdump = H.it_if(HAVE_MINGW and HAVE_OBJDUMP, "no mingw-w64 objdump or fixtures")
 local it_lld = H.it_if(HAVE_LLD, "no ld.lld: i686/aarch64 PE fixtures not built")
+local it_lld_objdump = H.it_if(HAVE_LLD and HAVE_OBJDUMP, "no ld.lld or no mingw-w64 objdump")
 
 local PLUGIN = PEFIX .. "/winplug.dll"
 
@@ -176,7 +177,7 @@ describe("dynlib.inspect on PE files", function()
     end
   end)
 
-  it_lld("agrees with objdump on an i386 DLL (clang + lld)", function()
+  it_lld_objdump("agrees with objdump on an i386 DLL (clang + lld)", function()
     local info = agrees(PEFIX .. "/bare32.dll")
     assert.equal("i386", info.machine)
     assert.equal(32, info.class)
