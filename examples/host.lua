@@ -44,10 +44,11 @@ local dir = assert(io.popen("mktemp -d /tmp/dynlib-host.XXXXXX")):read("l")
 local live = dir .. "/libphysics.so"
 deploy(read(chosen.path), live)
 
+local p
 local ok, err = pcall(function()
   -- 3. Load: reloadable runs it from a private copy, so the file may be
   -- rewritten while it runs.
-  local p = assert(dynlib.plugin(live, {iid = "game.Physics/1", reloadable = true}))
+  p = assert(dynlib.plugin(live, {iid = "game.Physics/1", reloadable = true}))
   local version = p:func("int physics_version(void)")
   local describe = p:func("const char *physics_describe(void *instance)")
   print(("loaded %s %s, generation %d: version %d, %s"):format(p.meta.name, p.meta.version,
@@ -72,8 +73,8 @@ local ok, err = pcall(function()
   assert(r == nil and code == "not_a_library", "a broken file was accepted: " .. tostring(code))
   assert(version() == 2 and p.generation == 2)
   print(("a broken file refused (%s: %s); still version %d"):format(code, msg, version()))
-  p:close()
 end)
+if p then p:close() end -- and with it the private copy beside the live file
 os.remove(live)
 os.remove(dir)
 if not ok then error(err, 0) end

@@ -69,7 +69,7 @@ describe("examples/host.lua", function()
     assert.not_matches("\nok\n", out)
   end)
 
-  it_native("leaves no folder of its own behind", function()
+  it_demo("leaves no folder of its own behind", function()
     local before = H.sh("ls -d /tmp/dynlib-host.* 2>/dev/null")
     run("host.lua")
     assert.equal(before, H.sh("ls -d /tmp/dynlib-host.* 2>/dev/null"))
