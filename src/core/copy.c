@@ -12,14 +12,6 @@
 
 #define TAG ".dynlib-"
 
-/* Where base starts in path, and how long the folder part is. */
-static const char *base_of(const char *path) {
-  const char *base = path;
-  for (const char *p = path; *p; p++)
-    if (dl_os_is_sep(*p)) base = p + 1;
-  return base;
-}
-
 /* ".<base>.dynlib-<pid>-<n>": the pid, or 0 when name is not a copy. */
 static unsigned long copy_pid(const char *name) {
   if (name[0] != '.') return 0;
@@ -81,7 +73,7 @@ static int copy_into(dl_file *f, const char *dst, dl_os_fd out, dynlib_error *er
 
 /* Next to src: NULL (and no error) when its folder takes no new file. */
 static char *copy_beside(dl_file *f, const char *src, dynlib_error *err) {
-  const char *base = base_of(src);
+  const char *base = dl_os_path_base(src);
   size_t dirlen = (size_t)(base - src);
   sweep(src, dirlen, base);
   size_t len = dirlen + strlen(base) + sizeof "." TAG + 48;
@@ -116,7 +108,7 @@ static char *copy_private(dl_file *f, const char *src, dynlib_error *err) {
               dl_os_strerror(e, buf, sizeof buf));
     return NULL;
   }
-  const char *base = base_of(src);
+  const char *base = dl_os_path_base(src);
   size_t len = strlen(dir) + strlen(base) + 2;
   char *path = malloc(len);
   dl_os_fd out;
@@ -154,7 +146,7 @@ int dl_private_copy(const char *src, char **copy, dynlib_error *err) {
 
 void dl_private_copy_remove(const char *copy) {
   dl_os_remove(copy);
-  const char *base = base_of(copy);
+  const char *base = dl_os_path_base(copy);
   if (dl_is_private_copy_name(base) || base == copy) return;
   /* A copy in a private folder of its own: the folder goes too. */
   size_t dirlen = (size_t)(base - copy) - 1;
@@ -162,6 +154,6 @@ void dl_private_copy_remove(const char *copy) {
   if (dir == NULL) return;
   memcpy(dir, copy, dirlen);
   dir[dirlen] = '\0';
-  if (strstr(base_of(dir), "dynlib-") == base_of(dir)) dl_os_remove_dir(dir);
+  if (strncmp(dl_os_path_base(dir), "dynlib-", 7) == 0) dl_os_remove_dir(dir);
   free(dir);
 }

@@ -101,9 +101,7 @@ static void make_candidates(cands *c, const char *name, const char *version) {
   c->n = 0;
   c->oom = 0;
   if (name[0] == '\0') return;
-  const char *base = name;
-  for (const char *p = name; *p; p++)
-    if (dl_os_is_sep(*p)) base = p + 1;
+  const char *base = dl_os_path_base(name);
   size_t dirlen = (size_t)(base - name);
   if (dirlen > INT_MAX) {
     c->oom = 1;
@@ -420,8 +418,7 @@ char *dynlib_find(const char *name, const char *version, dynlib_error *err) {
     return NULL;
   }
   char *found = NULL;
-  int is_path = 0;
-  for (const char *p = name; *p && !is_path; p++) is_path = dl_os_is_sep(*p);
+  int is_path = dl_os_path_base(name) != name;
   if (is_path) {
     for (size_t i = 0; i < c.n && !found; i++)
       if (exists(c.v[i], i == 0)) found = strdup(c.v[i]);

@@ -8,6 +8,7 @@
 
 #include "dynlib.h"
 #include "formats/libname.h"
+#include "os/os.h"
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
@@ -20,10 +21,7 @@ int dl_has_lib_suffix(const char *base) {
 
 int dynlib_is_library(const char *file) {
   if (file == NULL) return 0;
-  const char *base = file;
-  for (const char *p = file; *p; p++)
-    if (*p == '/' || *p == '\\') base = p + 1;
-  return dl_has_lib_suffix(base);
+  return dl_has_lib_suffix(dl_os_path_base(file));
 }
 
 /* A bare name tries name.dll, then libname.dll (mingw's builds), then the

@@ -170,6 +170,15 @@ const char *dl_os_loader_path_var(void);
 int dl_os_is_sep(char c);
 int dl_os_path_is_absolute(const char *path);
 
+/* The last component of path: what follows its last separator (path
+ * itself when it has none). */
+static inline const char *dl_os_path_base(const char *path) {
+  const char *base = path;
+  for (const char *p = path; *p; p++)
+    if (dl_os_is_sep(*p)) base = p + 1;
+  return base;
+}
+
 /* The calling thread's last OS error: GetLastError() on Windows, errno on
  * POSIX. Read right after a foreign call, before anything can change it. */
 int dl_os_last_error(void);
