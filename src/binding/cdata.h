@@ -1,0 +1,41 @@
+/*
+ * cdata.h - typed C values owned or viewed by Lua (cdata.c): objects made
+ * by dynlib.new (memory owned by Lua, bounds-checked) and typed pointers
+ * (a view of memory dynlib may not own: unchecked past what it knows).
+ * The conversions between Lua values and C values of a declared type live
+ * here too, shared by field access, typed calls and callbacks.
+ */
+#ifndef DYNLIB_BINDING_CDATA_H
+#define DYNLIB_BINDING_CDATA_H
+
+#include <lua.h>
+
+#include "ctype/ctype.h"
+
+/* Pushes a new zeroed object of `type` holding `size` bytes (the type's
+ * size, or a "[?]" array's size for its length) and returns its memory. */
+void *ldl_cdata_new(lua_State *L, dl_ctid type, size_t size);
+
+/* Pushes a typed pointer of pointer type `ptype` with value p; nil when p
+ * is NULL (never a truthy NULL). A `void *` type pushes light userdata. */
+void ldl_cdata_push_pointer(lua_State *L, dl_ctid ptype, void *p);
+
+/* What the value at idx stands for in C: for an object, its memory and
+ * its type (is_object 1); for a typed pointer, the pointer's value and
+ * its pointer type (is_object 0). 0 when idx holds no typed value. */
+int ldl_cdata_get(lua_State *L, int idx, void **addr, dl_ctid *type,
+                  int *is_object);
+
+/* Pushes the C value of `type` stored at p as Lua sees it: integers and
+ * floats as numbers, bool as boolean, pointers as typed pointers (nil for
+ * NULL), struct/union/array values as a new object holding a copy. */
+void ldl_cdata_push_value(lua_State *L, dl_ctid type, const void *p);
+
+/* Stores the Lua value at idx into the C object of `type` at p, checked
+ * as typed-call arguments are (range, type, pointer compatibility; a table
+ * initialises a struct or array). Raises naming `what` ("field 'tm_year'",
+ * "argument #2 to 'div'") on a bad value. */
+void ldl_cdata_store(lua_State *L, int idx, dl_ctid type, void *p,
+                     const char *what);
+
+#endif
