@@ -129,6 +129,7 @@ dynlib_strv dynlib_candidates(const char *name, const char *version) {
 static dl_os_mutex path_lock = DL_OS_MUTEX_INIT;
 static char *dynlib_path_list; /* DL_OS_PATH_LIST_SEP-separated */
 static int path_initialized;   /* DYNLIB_PATH read (or a path set) */
+static unsigned path_generation; /* bumped by every set: the name cache's key */
 
 int dynlib_set_path(const char *colon_list) {
   if (colon_list == NULL) {
@@ -141,9 +142,17 @@ int dynlib_set_path(const char *colon_list) {
   char *old = dynlib_path_list;
   dynlib_path_list = copy;
   path_initialized = 1;
+  path_generation++; /* even to the same value: that is how callers flush */
   dl_os_unlock(&path_lock);
   free(old);
   return 0;
+}
+
+unsigned dl_search_generation(void) {
+  dl_os_lock(&path_lock);
+  unsigned g = path_generation;
+  dl_os_unlock(&path_lock);
+  return g;
 }
 
 char *dynlib_get_path(void) {
@@ -398,7 +407,9 @@ static void not_found(dynlib_error *err, const char *name, const cands *c,
 
 /* ---- dynlib_find ------------------------------------------------------- */
 
-char *dynlib_find(const char *name, const char *version, dynlib_error *err) {
+char *dl_find(const char *name, const char *version, dynlib_error *err,
+              char **chosen) {
+  if (chosen) *chosen = NULL;
   dl_clearerr(err);
   if (name == NULL || name[0] == '\0') {
     dl_seterr(err, DYNLIB_E_INVALID, "empty library name");
@@ -443,6 +454,11 @@ char *dynlib_find(const char *name, const char *version, dynlib_error *err) {
               "%s: %s", found, dl_os_strerror(e, buf, sizeof buf));
   else if (strcmp(real, found) != 0)
     dynlib_debug("%s: real path %s", found, real);
-  free(found);
+  if (real != NULL && chosen != NULL) *chosen = found;
+  else free(found);
   return real;
+}
+
+char *dynlib_find(const char *name, const char *version, dynlib_error *err) {
+  return dl_find(name, version, err, NULL);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "core/check.h"
+#include "core/namecache.h"
+#include "core/names.h"
 #include "base/internal.h"
 #include "os/os.h"
 #include "core/trust.h"
@@ -432,11 +434,50 @@ static dynlib_handle *open_path(dynlib_handle *h, const char *path,
   return reuse(h, e, hints, err);
 }
 
+/* A name cache hit: the file is the one the search chose before, so the
+ * store finds it by identity; only a library no longer open is checked
+ * and loaded again. */
+static dynlib_handle *open_known(dynlib_handle *h, const dl_name_hit *hit,
+                                 unsigned hints, dynlib_error *err) {
+  dl_os_lock(&store_lock);
+  int fail;
+  entry *e = pin_by_id(hit->dev, hit->ino, &fail);
+  dl_os_unlock(&store_lock);
+  if (fail) {
+    recursive_error(hit->real, err);
+    return NULL;
+  }
+  if (e) return reuse(h, e, hints, err);
+  return open_path(h, hit->real, hints, NULL, err);
+}
+
+/* A bare name, not in trusted mode: through the name cache. */
+static dynlib_handle *open_bare(dynlib_handle *h, const char *name,
+                                const dynlib_options *opt, dynlib_error *err) {
+  dl_name_hit hit;
+  unsigned epoch;
+  if (dl_namecache_get(name, opt->version, &hit, &epoch))
+    return open_known(h, &hit, opt->hints, err);
+  char *chosen = NULL;
+  char *path = dl_find(name, opt->version, err, &chosen);
+  if (path == NULL) return NULL;
+  dynlib_handle *got = open_path(h, path, opt->hints, NULL, err);
+  /* dev and ino never change after the entry is made: read unlocked */
+  if (got)
+    dl_namecache_put(name, opt->version, epoch, chosen, path, got->e->dev,
+                     got->e->ino);
+  free(chosen);
+  free(path);
+  return got;
+}
+
 dynlib_handle *dynlib_open_in(void *mem, const char *name,
                               const dynlib_options *opt, dynlib_error *err) {
   static const dynlib_options defaults = {0, NULL, NULL};
   if (opt == NULL) opt = &defaults;
   dl_clearerr(err);
+  if (opt->trusted == NULL && dl_os_path_base(name) == name)
+    return open_bare(mem, name, opt, err);
   /* Trusted mode always checks the file itself. */
   char key[1024];
   size_t klen = 0;
