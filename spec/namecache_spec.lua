@@ -36,10 +36,6 @@ local function count(out, pattern)
   return n
 end
 
-local function realpath(p)
-  return (H.sh("realpath -e " .. H.quote(p)):gsub("%s+$", ""))
-end
-
 describe("the name cache", function()
   local dirs
   before_each(function()

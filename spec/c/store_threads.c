@@ -12,6 +12,9 @@
  * 3. A library whose constructor opens another library through dynlib
  *    loads without deadlock.
  * 4. One whose constructor opens itself gets an error, not a deadlock.
+ * 5. Threads opening by short name (the name cache) while another sets the
+ *    dynlib path over and over (emptying the cache): every open finds the
+ *    right file, and the store ends empty.
  * Prints "ok N" lines; exits non-zero on the first failure.
  */
 #define _GNU_SOURCE
@@ -28,7 +31,8 @@
 
 __attribute__((visibility("default"))) const char *reentrant_target;
 
-static char basic[4096], instance[4096], reentrant[4096];
+static char basic[4096], instance[4096], reentrant[4096], fixdir[4096];
+static int setting_path; /* phase 5: the path setter is still running */
 static pthread_barrier_t barrier;
 static int checks;
 
@@ -130,6 +134,45 @@ static void phase_self(void) {
   printf("ok 4 - a constructor opening its own library is refused\n");
 }
 
+static void *open_by_name(void *arg) {
+  (void)arg;
+  dynlib_error err;
+  pthread_barrier_wait(&barrier);
+  for (int i = 0; i < LOOPS || __atomic_load_n(&setting_path, __ATOMIC_SEQ_CST); i++) {
+    const char *name = i % 2 ? "basic" : "instance";
+    dynlib_handle *h = dynlib_open(name, NULL, &err);
+    CHECK(h != NULL, "open %s: %s", name, err.msg);
+    CHECK(strstr(dynlib_path(h), name) != NULL, "open %s gave %s", name,
+          dynlib_path(h));
+    dynlib_free(h);
+  }
+  return NULL;
+}
+
+static void *set_paths(void *arg) {
+  (void)arg;
+  char other[4200];
+  snprintf(other, sizeof other, "/nonexistent:%s", fixdir);
+  pthread_barrier_wait(&barrier);
+  for (int i = 0; i < LOOPS; i++)
+    CHECK(dynlib_set_path(i % 2 ? fixdir : other) == 0, "set_path");
+  __atomic_store_n(&setting_path, 0, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+static void phase_names(void) {
+  pthread_t t[THREADS];
+  CHECK(dynlib_set_path(fixdir) == 0, "set_path");
+  setting_path = 1;
+  pthread_create(&t[0], NULL, set_paths, NULL);
+  for (int i = 1; i < THREADS; i++)
+    pthread_create(&t[i], NULL, open_by_name, NULL);
+  for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+  CHECK(dynlib_store_foreach(NULL, NULL) == 0, "store not empty at the end");
+  printf("ok 5 - %d threads opening by short name while the path changes\n",
+         THREADS - 1);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: store_threads FIXTURE_DIR\n");
@@ -138,11 +181,14 @@ int main(int argc, char **argv) {
   snprintf(basic, sizeof basic, "%s/libbasic.so", argv[1]);
   snprintf(instance, sizeof instance, "%s/libinstance.so", argv[1]);
   snprintf(reentrant, sizeof reentrant, "%s/libreentrant.so", argv[1]);
+  /* The dynlib path takes absolute folders only. */
+  CHECK(realpath(argv[1], fixdir) != NULL, "realpath %s", argv[1]);
   pthread_barrier_init(&barrier, NULL, THREADS);
   phase_same_file();
   phase_churn();
   phase_reentrant();
   phase_self();
+  phase_names();
   printf("%d checks\n", checks);
   return 0;
 }
