@@ -128,12 +128,15 @@ local function fds()
   return n
 end
 
--- Memory: open (already open elsewhere), call through a typed function,
--- close; 1,000,000 cycles. Growth is measured after a warm-up.
+-- Memory: open (already open elsewhere; by path and by short name in
+-- turn, so the name cache is in the loop too), call through a typed
+-- function, close; 1,000,000 cycles. Growth is measured after a warm-up.
 local cycles = tonumber(os.getenv("DYNLIB_BENCH_CYCLES")) or 1000000
+local names = {path, "basic"}
+dynlib.path = {fixdir}
 local function cycle(n)
-  for _ = 1, n do
-    local lib = dynlib.open(path)
+  for i = 1, n do
+    local lib = dynlib.open(names[i % 2 + 1])
     local f = lib.func and lib:func("int basic_answer(void)")
     if f then assert(f() == 42) else assert(lib:sym("basic_answer")) end
     lib:close()
@@ -161,5 +164,6 @@ print(("memory: %d open/func/call/close cycles: resident %d KB -> %d KB (%+d KB,
   :format(cycles, rss0, rss1, rss1 - rss0, verdict(rss1 - rss0 <= 1024), heap0, heap1))
 print(("memory: descriptors %d at start, %d -> %d after each round (target: none left) %s")
   :format(fd_start, fd0, fd1, verdict(fd0 == fd_start and fd1 == fd_start)))
+dynlib.path = saved_path
 keep:close()
 rawdl.close(raw_keep)
