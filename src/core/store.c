@@ -476,7 +476,10 @@ dynlib_handle *dynlib_open_in(void *mem, const char *name,
   static const dynlib_options defaults = {0, NULL, NULL};
   if (opt == NULL) opt = &defaults;
   dl_clearerr(err);
-  if (opt->trusted == NULL && dl_os_path_base(name) == name)
+  /* An absolute path is told apart by its first bytes: no scan for a
+   * separator on the common by-path reopen. */
+  if (opt->trusted == NULL && !dl_os_path_is_absolute(name) &&
+      dl_os_path_base(name) == name)
     return open_bare(mem, name, opt, err);
   /* Trusted mode always checks the file itself. */
   char key[1024];
