@@ -29,6 +29,7 @@
  * cache lines; the full signature with its type names is read on errors. */
 typedef struct ldl_fn {
   ldl_lib *lib;     /* also the userdata's user value, which keeps it alive */
+  void *fn;         /* the C function (call.fn, here beside lib) */
   int nargs;
   uint8_t ret_kind, ret_size, ret_class;
   uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
@@ -37,6 +38,17 @@ typedef struct ldl_fn {
   dl_callable call; /* points at sig below: the userdata never moves */
   dl_sig sig;
 } ldl_fn;
+
+/* The closure's upvalues: 1 is a light userdata pointing at its ldl_fn
+ * (read on every call: a light userdata is the cheapest value for
+ * lua_touserdata to reach), 2 the ldl_fn's full userdata, which keeps it
+ * alive and proves, for call_path, that the closure is one of ours. */
+#define FN_LIGHT 1
+#define FN_BOX 2
+
+static inline __attribute__((always_inline)) const ldl_fn *fn_of(lua_State *L) {
+  return (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(FN_LIGHT));
+}
 
 static const char SIGCACHE_KEY = 's';
 static const char FORCE_FFI_KEY = 'f';
@@ -222,64 +234,142 @@ static int push_result(lua_State *L, const ldl_fn *f, const dl_value *r) {
 }
 
 #if DL_HAVE_FAST_PATH
-/* The hottest path: integer-class arguments and result, exact arity.
- * Inlined into two entries with `with_state` constant: signatures with
- * pointer arguments record the calling coroutine for callbacks passed in;
- * the others pay nothing for it. */
-static inline __attribute__((always_inline)) int ints_body(lua_State *L,
-                                                           int with_state) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  if (!f->lib->open) return closed_error(L, f);
-  int n = lua_gettop(L);
-  if (n != f->nargs) return count_error(L, f, n);
-  uint64_t ir[6];
-  for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
+/* ---- specialised entries ------------------------------------------------
+ * lib:func picks, once, an entry compiled for the function's shape: its
+ * arity (so the conversion loop and the call's arity switch fold away), how
+ * its arguments convert and how its result is pushed. Every entry is one
+ * instance of int_body below with constant n, am and rm. */
+
+/* How the arguments convert (all integer-class: the register fast path). */
+enum {
+  AM_I32,      /* all int32_t-like: one sign-extension compare, no table */
+  AM_I64,      /* all 64-bit integers: every Lua integer fits, no check */
+  AM_INT,      /* integers of mixed widths: each against its own range */
+  AM_ANY,      /* strings, booleans, integers: a switch per argument */
+  AM_ANY_STATE /* AM_ANY with pointers: callbacks learn the coroutine */
+};
+/* How the result is pushed. */
+enum { RM_VOID, RM_I32, RM_I64, RM_ANY };
+
+/* One integer argument; lua_tointegerx already refuses non-integers, so
+ * 64-bit types need nothing more. */
+static inline __attribute__((always_inline)) uint64_t
+conv_fast(lua_State *L, int i, const ldl_fn *f, int am) {
+  if (am == AM_ANY || am == AM_ANY_STATE) return conv_intclass(L, i, f);
+  int ok;
+  lua_Integer x = lua_tointegerx(L, i, &ok);
+  if (__builtin_expect(!ok, 0)) not_integer(L, i, &f->sig);
+  if (am == AM_I32 && __builtin_expect(x != (int32_t)x, 0))
+    range_error(L, i, &f->sig, &f->sig.args[i - 1]);
+  if (am == AM_INT &&
+      __builtin_expect(x < f->lo[i - 1] || x > f->hi[i - 1], 0))
+    range_error(L, i, &f->sig, &f->sig.args[i - 1]);
+  return (uint64_t)x;
+}
+
+static inline __attribute__((always_inline)) int
+int_body(lua_State *L, int n, int am, int rm) {
+  const ldl_fn *f = fn_of(L);
+  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
+  int top = lua_gettop(L);
+  if (__builtin_expect(top != n, 0)) return count_error(L, f, top);
+  uint64_t r[6];
+  for (int i = 0; i < n; i++) r[i] = conv_fast(L, i + 1, f, am);
   uint64_t raw;
-  if (with_state) {
+  if (am == AM_ANY_STATE) {
     STATE_ENTER(L);
-    raw = dl_call_ints(&f->call, ir);
+    raw = dl_call_ints_n(f->fn, n, r);
     STATE_LEAVE();
   } else {
-    raw = dl_call_ints(&f->call, ir);
+    raw = dl_call_ints_n(f->fn, n, r);
   }
   CB_CHECK(L);
-  return push_raw(L, f, raw);
+  switch (rm) {
+    case RM_VOID: return 0;
+    case RM_I32: lua_pushinteger(L, (int32_t)raw); return 1;
+    case RM_I64: lua_pushinteger(L, (lua_Integer)raw); return 1;
+    default: return push_raw(L, f, raw);
+  }
 }
 
-static int call_ints(lua_State *L) { return ints_body(L, 0); }
-static int call_ints_state(lua_State *L) { return ints_body(L, 1); }
+/* The entries: E(n, am, rm) is int_<n>_<am>_<rm>. */
+#define E(n, am, rm)                                 \
+  static int int_##n##_##am##_##rm(lua_State *L) {   \
+    return int_body(L, n, am, rm);                   \
+  }
+#define E_RMS(n, am) E(n, am, RM_VOID) E(n, am, RM_I32) E(n, am, RM_I64) E(n, am, RM_ANY)
+#define E_ARITY(n)                                                   \
+  E_RMS(n, AM_I32) E_RMS(n, AM_I64) E_RMS(n, AM_INT) E_RMS(n, AM_ANY) \
+  E_RMS(n, AM_ANY_STATE)
+E_RMS(0, AM_I64)
+E_ARITY(1) E_ARITY(2) E_ARITY(3) E_ARITY(4) E_ARITY(5) E_ARITY(6)
+#undef E
+#undef E_RMS
+#undef E_ARITY
 
-/* void f(void): nothing to convert, nothing to return. */
-static int call_void0(lua_State *L) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  if (!f->lib->open) return closed_error(L, f);
-  if (lua_gettop(L) != 0) return count_error(L, f, lua_gettop(L));
-  ((void (*)(void))(uintptr_t)f->call.fn)();
-  CB_CHECK(L);
-  return 0;
+#define R(n, am) {int_##n##_##am##_RM_VOID, int_##n##_##am##_RM_I32, \
+                  int_##n##_##am##_RM_I64, int_##n##_##am##_RM_ANY}
+#define A(n) {R(n, AM_I32), R(n, AM_I64), R(n, AM_INT), R(n, AM_ANY), \
+              R(n, AM_ANY_STATE)}
+static const lua_CFunction int_entries[7][5][4] = {
+  {R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64)},
+  A(1), A(2), A(3), A(4), A(5), A(6)};
+#undef R
+#undef A
+
+/* The entry for a DL_PATH_INT function with an integer-class result. */
+static lua_CFunction int_entry(const ldl_fn *f) {
+  int all_i32 = 1, all_i64 = 1, all_int = 1, any_ptr = 0;
+  for (int i = 0; i < f->nargs; i++) {
+    int k = f->kind[i], s = f->size[i];
+    int is_int = k == DL_SINT || k == DL_UINT;
+    all_int &= is_int;
+    all_i32 &= k == DL_SINT && s == 4;
+    all_i64 &= is_int && s == 8;
+    any_ptr |= k == DL_PTR;
+  }
+  int am = any_ptr ? AM_ANY_STATE
+         : !all_int ? AM_ANY
+         : all_i32 ? AM_I32
+         : all_i64 ? AM_I64
+         : AM_INT;
+  int rm = f->ret_class == R_VOID ? RM_VOID
+         : f->ret_class == R_I32 ? RM_I32
+         : f->ret_class == R_I64 ? RM_I64
+         : RM_ANY;
+  return int_entries[f->nargs][am][rm];
 }
 
-/* double f(double, ...) with at most 4 arguments: libm's shape. */
-static int call_doubles(lua_State *L) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  if (!f->lib->open) return closed_error(L, f);
-  int n = lua_gettop(L);
-  if (n != f->nargs) return count_error(L, f, n);
+/* double f(double, ...) with n <= 4 arguments: libm's shape. */
+static inline __attribute__((always_inline)) int doubles_body(lua_State *L,
+                                                              int n) {
+  const ldl_fn *f = fn_of(L);
+  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
+  int top = lua_gettop(L);
+  if (__builtin_expect(top != n, 0)) return count_error(L, f, top);
   double fr[4];
   for (int i = 0; i < n; i++) {
     int ok;
     fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
-    if (!ok) type_error(L, i + 1, &f->sig, "number");
+    if (__builtin_expect(!ok, 0)) type_error(L, i + 1, &f->sig, "number");
   }
-  double d = dl_call_doubles(&f->call, fr);
+  double d = dl_call_doubles_n(f->fn, n, fr);
   CB_CHECK(L);
   lua_pushnumber(L, (lua_Number)d);
   return 1;
 }
 
+static int call_doubles0(lua_State *L) { return doubles_body(L, 0); }
+static int call_doubles1(lua_State *L) { return doubles_body(L, 1); }
+static int call_doubles2(lua_State *L) { return doubles_body(L, 2); }
+static int call_doubles3(lua_State *L) { return doubles_body(L, 3); }
+static int call_doubles4(lua_State *L) { return doubles_body(L, 4); }
+static const lua_CFunction double_entries[5] = {
+  call_doubles0, call_doubles1, call_doubles2, call_doubles3, call_doubles4};
+
 /* The fast path: arguments are converted straight into register images. */
 static int call_fast(lua_State *L) {
-  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const ldl_fn *f = fn_of(L);
   const dl_sig *sig = &f->sig;
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
@@ -310,7 +400,7 @@ static int call_fast(lua_State *L) {
  * anything else) can change it, and returned after the result. */
 static inline __attribute__((always_inline)) int ffi_body(lua_State *L,
                                                           int with_error) {
-  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const ldl_fn *f = fn_of(L);
   const dl_sig *sig = &f->sig;
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
@@ -392,7 +482,7 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
 /* A variadic function: the declared arguments are checked as usual, the
  * extra ones typed from their values; the call is prepared per call. */
 static int call_variadic(lua_State *L) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const ldl_fn *f = fn_of(L);
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
   if (n < f->nargs)
@@ -528,10 +618,13 @@ static int lib_func(lua_State *L) {
   char msg[200];
   if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)
     return luaL_error(L, "dynlib: %s", msg);
+  f->fn = f->call.fn;
   luaL_setmetatable(L, FN_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
-  lua_pushcclosure(L, pick_entry(f), 1);
+  lua_pushlightuserdata(L, f);
+  lua_insert(L, -2);
+  lua_pushcclosure(L, pick_entry(f), 2); /* FN_LIGHT, FN_BOX */
   return 1;
 }
 
@@ -543,15 +636,10 @@ static lua_CFunction pick_entry(const ldl_fn *f) {
   return call_ffi; /* dl_call_prepare chose libffi for every call */
 #else
   if (f->call.path == DL_PATH_FFI) return call_ffi;
-  if (f->call.path == DL_PATH_INT && !f->call.ret_fp) {
-    if (f->nargs == 0 && f->ret_kind == DL_VOID) return call_void0;
-    for (int i = 0; i < f->nargs; i++)
-      if (f->kind[i] == DL_PTR) return call_ints_state;
-    return call_ints;
-  }
+  if (f->call.path == DL_PATH_INT && !f->call.ret_fp) return int_entry(f);
   int all_double = f->ret_kind == DL_DOUBLE && f->nargs <= 4;
   for (int i = 0; i < f->nargs; i++) all_double &= f->kind[i] == DL_DOUBLE;
-  return all_double ? call_doubles : call_fast;
+  return all_double ? double_entries[f->nargs] : call_fast;
 #endif
 }
 
@@ -566,7 +654,7 @@ static int l_force_ffi(lua_State *L) {
 /* dynlib.call_path(f): "fast" or "ffi", for the specs and the curious. */
 static int l_call_path(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  if (lua_getupvalue(L, 1, 1) == NULL || !luaL_testudata(L, -1, FN_MT))
+  if (lua_getupvalue(L, 1, FN_BOX) == NULL || !luaL_testudata(L, -1, FN_MT))
     return luaL_argerror(L, 1, "not a dynlib function");
   const ldl_fn *f = lua_touserdata(L, -1);
   lua_pushstring(L, f->call.path == DL_PATH_FFI ? "ffi" : "fast");

@@ -84,14 +84,13 @@ double dl_float_reg(float f);
 void dl_narrow(const dl_type *t, uint64_t raw, dl_value *ret);
 
 #if DL_HAVE_FAST_PATH
-/* Integer-class arguments only (c->path == DL_PATH_INT), integer-class or
- * void result: a call with exactly the function's arity, the cheapest there
- * is. Inline because it is the whole of the hottest path. Returns the raw
- * result register. */
-static inline uint64_t dl_call_ints(const dl_callable *c, const uint64_t *r) {
+/* A call with n integer-class arguments in r[0..n), n <= 6 (the binding's
+ * specialised entries pass a constant n, so the switch folds away).
+ * Returns the raw result register. */
+static inline uint64_t dl_call_ints_n(void *fnp, int n, const uint64_t *r) {
   typedef uint64_t u;
-  uintptr_t fn = (uintptr_t)c->fn; /* object to function pointer: exact here */
-  switch (c->sig->nargs) {
+  uintptr_t fn = (uintptr_t)fnp; /* object to function pointer: exact here */
+  switch (n) {
     case 0: return ((u(*)(void))fn)();
     case 1: return ((u(*)(u))fn)(r[0]);
     case 2: return ((u(*)(u, u))fn)(r[0], r[1]);
@@ -103,17 +102,29 @@ static inline uint64_t dl_call_ints(const dl_callable *c, const uint64_t *r) {
   }
 }
 
-/* Only double arguments (at most 4) and a double result: libm's shape. */
-static inline double dl_call_doubles(const dl_callable *c, const double *r) {
+/* Integer-class arguments only (c->path == DL_PATH_INT), integer-class or
+ * void result: a call with exactly the function's arity. */
+static inline uint64_t dl_call_ints(const dl_callable *c, const uint64_t *r) {
+  return dl_call_ints_n(c->fn, c->sig->nargs, r);
+}
+
+/* n double arguments (n <= 4, constant in the binding's entries) and a
+ * double result: libm's shape. */
+static inline double dl_call_doubles_n(void *fnp, int n, const double *r) {
   typedef double d;
-  uintptr_t fn = (uintptr_t)c->fn;
-  switch (c->sig->nargs) {
+  uintptr_t fn = (uintptr_t)fnp;
+  switch (n) {
     case 0: return ((d(*)(void))fn)();
     case 1: return ((d(*)(d))fn)(r[0]);
     case 2: return ((d(*)(d, d))fn)(r[0], r[1]);
     case 3: return ((d(*)(d, d, d))fn)(r[0], r[1], r[2]);
     default: return ((d(*)(d, d, d, d))fn)(r[0], r[1], r[2], r[3]);
   }
+}
+
+/* Only double arguments (at most 4) and a double result. */
+static inline double dl_call_doubles(const dl_callable *c, const double *r) {
+  return dl_call_doubles_n(c->fn, c->sig->nargs, r);
 }
 #endif
 
