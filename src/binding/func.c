@@ -55,25 +55,29 @@ static const char FORCE_FFI_KEY = 'f';
 
 /* ---- argument conversion ----------------------------------------------- */
 
-static int arg_error(lua_State *L, int i, const dl_sig *sig, const char *msg) {
+/* Errors are out of line and cold: kept out of the entries, whose hot path
+ * then needs fewer registers and unrolls. */
+#define COLD __attribute__((noinline, cold))
+
+COLD static int arg_error(lua_State *L, int i, const dl_sig *sig, const char *msg) {
   return luaL_error(L, "bad argument #%d to '%s' (%s)", i, sig->name, msg);
 }
 
-static int type_error(lua_State *L, int i, const dl_sig *sig,
+COLD static int type_error(lua_State *L, int i, const dl_sig *sig,
                       const char *expected) {
   const char *msg = lua_pushfstring(L, "%s expected, got %s", expected,
                                     luaL_typename(L, i));
   return arg_error(L, i, sig, msg);
 }
 
-static int range_error(lua_State *L, int i, const dl_sig *sig,
+COLD static int range_error(lua_State *L, int i, const dl_sig *sig,
                        const dl_type *t) {
   const char *msg = lua_pushfstring(L, "value out of range for %s", t->name);
   return arg_error(L, i, sig, msg);
 }
 
 /* Why argument i is no integer (it was not convertible): raises. */
-static void not_integer(lua_State *L, int i, const dl_sig *sig) {
+COLD static void not_integer(lua_State *L, int i, const dl_sig *sig) {
   if (lua_type(L, i) == LUA_TNUMBER)
     arg_error(L, i, sig, "number has no integer representation");
   type_error(L, i, sig, "number");
@@ -98,13 +102,13 @@ static void not_integer(lua_State *L, int i, const dl_sig *sig) {
       ldl_raise_callback_error(L);                                         \
   } while (0)
 
-static int closed_error(lua_State *L, const ldl_fn *f) {
+COLD static int closed_error(lua_State *L, const ldl_fn *f) {
   return luaL_error(L, "dynlib: closed: %s: '%s' called after its library "
                        "handle was closed",
                     f->lib->h ? dynlib_path(f->lib->h) : "?", f->sig.name);
 }
 
-static int count_error(lua_State *L, const ldl_fn *f, int n) {
+COLD static int count_error(lua_State *L, const ldl_fn *f, int n) {
   return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)",
                     f->sig.name, f->sig.nargs, n);
 }
@@ -245,25 +249,39 @@ enum {
   AM_I32,      /* all int32_t-like: one sign-extension compare, no table */
   AM_I64,      /* all 64-bit integers: every Lua integer fits, no check */
   AM_INT,      /* integers of mixed widths: each against its own range */
+  AM_STR,      /* all const char *: a string, or nil for NULL */
   AM_ANY,      /* strings, booleans, integers: a switch per argument */
   AM_ANY_STATE /* AM_ANY with pointers: callbacks learn the coroutine */
 };
 /* How the result is pushed. */
 enum { RM_VOID, RM_I32, RM_I64, RM_ANY };
 
+/* Why integer argument i was refused (no integer, or out of its type's
+ * range): one cold call site per argument keeps the entries small. */
+static COLD void bad_int_arg(lua_State *L, int i, const ldl_fn *f) {
+  int ok;
+  (void)lua_tointegerx(L, i, &ok);
+  if (!ok) not_integer(L, i, &f->sig);
+  range_error(L, i, &f->sig, &f->sig.args[i - 1]);
+}
+
 /* One integer argument; lua_tointegerx already refuses non-integers, so
  * 64-bit types need nothing more. */
 static inline __attribute__((always_inline)) uint64_t
 conv_fast(lua_State *L, int i, const ldl_fn *f, int am) {
   if (am == AM_ANY || am == AM_ANY_STATE) return conv_intclass(L, i, f);
+  if (am == AM_STR) {
+    const char *s = lua_tolstring(L, i, NULL);
+    if (__builtin_expect(s == NULL, 0) && !lua_isnil(L, i))
+      type_error(L, i, &f->sig, "string");
+    return (uint64_t)(uintptr_t)s;
+  }
   int ok;
   lua_Integer x = lua_tointegerx(L, i, &ok);
-  if (__builtin_expect(!ok, 0)) not_integer(L, i, &f->sig);
-  if (am == AM_I32 && __builtin_expect(x != (int32_t)x, 0))
-    range_error(L, i, &f->sig, &f->sig.args[i - 1]);
-  if (am == AM_INT &&
-      __builtin_expect(x < f->lo[i - 1] || x > f->hi[i - 1], 0))
-    range_error(L, i, &f->sig, &f->sig.args[i - 1]);
+  int bad = !ok;
+  if (am == AM_I32) bad |= x != (int32_t)x;
+  if (am == AM_INT) bad |= x < f->lo[i - 1] || x > f->hi[i - 1];
+  if (__builtin_expect(bad, 0)) bad_int_arg(L, i, f);
   return (uint64_t)x;
 }
 
@@ -274,6 +292,7 @@ int_body(lua_State *L, int n, int am, int rm) {
   int top = lua_gettop(L);
   if (__builtin_expect(top != n, 0)) return count_error(L, f, top);
   uint64_t r[6];
+#pragma GCC unroll 6 /* n is a constant: straight-line code, no loop */
   for (int i = 0; i < n; i++) r[i] = conv_fast(L, i + 1, f, am);
   uint64_t raw;
   if (am == AM_ANY_STATE) {
@@ -299,8 +318,9 @@ int_body(lua_State *L, int n, int am, int rm) {
   }
 #define E_RMS(n, am) E(n, am, RM_VOID) E(n, am, RM_I32) E(n, am, RM_I64) E(n, am, RM_ANY)
 #define E_ARITY(n)                                                   \
-  E_RMS(n, AM_I32) E_RMS(n, AM_I64) E_RMS(n, AM_INT) E_RMS(n, AM_ANY) \
-  E_RMS(n, AM_ANY_STATE)
+  E_RMS(n, AM_I32) E_RMS(n, AM_I64) E_RMS(n, AM_INT) E_RMS(n, AM_STR)      \
+  E(n, AM_ANY, RM_ANY)                                                     \
+  E(n, AM_ANY_STATE, RM_ANY)
 E_RMS(0, AM_I64)
 E_ARITY(1) E_ARITY(2) E_ARITY(3) E_ARITY(4) E_ARITY(5) E_ARITY(6)
 #undef E
@@ -309,26 +329,33 @@ E_ARITY(1) E_ARITY(2) E_ARITY(3) E_ARITY(4) E_ARITY(5) E_ARITY(6)
 
 #define R(n, am) {int_##n##_##am##_RM_VOID, int_##n##_##am##_RM_I32, \
                   int_##n##_##am##_RM_I64, int_##n##_##am##_RM_ANY}
-#define A(n) {R(n, AM_I32), R(n, AM_I64), R(n, AM_INT), R(n, AM_ANY), \
-              R(n, AM_ANY_STATE)}
-static const lua_CFunction int_entries[7][5][4] = {
-  {R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64)},
+/* Strings and pointers cost more than the push's switch: one entry each. */
+#define R1(n, am) {int_##n##_##am##_RM_ANY, int_##n##_##am##_RM_ANY, \
+                   int_##n##_##am##_RM_ANY, int_##n##_##am##_RM_ANY}
+#define A(n) {R(n, AM_I32), R(n, AM_I64), R(n, AM_INT), R(n, AM_STR), \
+              R1(n, AM_ANY), R1(n, AM_ANY_STATE)}
+static const lua_CFunction int_entries[7][6][4] = {
+  {R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64),
+   R(0, AM_I64)},
   A(1), A(2), A(3), A(4), A(5), A(6)};
 #undef R
+#undef R1
 #undef A
 
 /* The entry for a DL_PATH_INT function with an integer-class result. */
 static lua_CFunction int_entry(const ldl_fn *f) {
-  int all_i32 = 1, all_i64 = 1, all_int = 1, any_ptr = 0;
+  int all_i32 = 1, all_i64 = 1, all_int = 1, all_str = 1, any_ptr = 0;
   for (int i = 0; i < f->nargs; i++) {
     int k = f->kind[i], s = f->size[i];
     int is_int = k == DL_SINT || k == DL_UINT;
     all_int &= is_int;
     all_i32 &= k == DL_SINT && s == 4;
     all_i64 &= is_int && s == 8;
+    all_str &= k == DL_STRING;
     any_ptr |= k == DL_PTR;
   }
   int am = any_ptr ? AM_ANY_STATE
+         : all_str ? AM_STR
          : !all_int ? AM_ANY
          : all_i32 ? AM_I32
          : all_i64 ? AM_I64
@@ -348,6 +375,7 @@ static inline __attribute__((always_inline)) int doubles_body(lua_State *L,
   int top = lua_gettop(L);
   if (__builtin_expect(top != n, 0)) return count_error(L, f, top);
   double fr[4];
+#pragma GCC unroll 4
   for (int i = 0; i < n; i++) {
     int ok;
     fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
