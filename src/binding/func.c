@@ -35,6 +35,13 @@ typedef struct ldl_fn {
   uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
   lua_Integer lo[DL_MAX_ARGS], hi[DL_MAX_ARGS]; /* integer ranges */
   int last_error;    /* return the OS's last error after the result */
+  /* The libffi path converts each argument straight into its slot (by
+   * fclass); avalue[i] points at slots[i] from lib:func on. Slots in the
+   * function, not on the stack: libffi has read them before the C function
+   * runs, so a callback calling the same function again may refill them. */
+  uint8_t fclass[DL_MAX_ARGS];
+  dl_slot slots[DL_MAX_ARGS];
+  void *avalue[DL_MAX_ARGS];
   dl_callable call; /* points at sig below: the userdata never moves */
   dl_sig sig;
 } ldl_fn;
@@ -108,7 +115,8 @@ COLD static int closed_error(lua_State *L, const ldl_fn *f) {
                     f->lib->h ? dynlib_path(f->lib->h) : "?", f->sig.name);
 }
 
-COLD static int count_error(lua_State *L, const ldl_fn *f, int n) {
+COLD static int count_error(lua_State *L, int n) {
+  const ldl_fn *f = fn_of(L);
   return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)",
                     f->sig.name, f->sig.nargs, n);
 }
@@ -237,7 +245,6 @@ static int push_result(lua_State *L, const ldl_fn *f, const dl_value *r) {
   return push_raw(L, f, r->u);
 }
 
-#if DL_HAVE_FAST_PATH
 /* ---- specialised entries ------------------------------------------------
  * lib:func picks, once, an entry compiled for the function's shape: its
  * arity (so the conversion loop and the call's arity switch fold away), how
@@ -257,8 +264,11 @@ enum {
 enum { RM_VOID, RM_I32, RM_I64, RM_ANY };
 
 /* Why integer argument i was refused (no integer, or out of its type's
- * range): one cold call site per argument keeps the entries small. */
-static COLD void bad_int_arg(lua_State *L, int i, const ldl_fn *f) {
+ * range): one cold call site per argument keeps the entries small. The
+ * cold paths find the function themselves, so that the hot path need not
+ * keep it in a register across the conversions. */
+static COLD void bad_int_arg(lua_State *L, int i) {
+  const ldl_fn *f = fn_of(L);
   int ok;
   (void)lua_tointegerx(L, i, &ok);
   if (!ok) not_integer(L, i, &f->sig);
@@ -267,13 +277,17 @@ static COLD void bad_int_arg(lua_State *L, int i, const ldl_fn *f) {
 
 /* One integer argument; lua_tointegerx already refuses non-integers, so
  * 64-bit types need nothing more. */
+static COLD void bad_str_arg(lua_State *L, int i) {
+  if (!lua_isnil(L, i)) type_error(L, i, &fn_of(L)->sig, "string");
+}
+
+/* f is read only by the modes that need it (fn_needed_early). */
 static inline __attribute__((always_inline)) uint64_t
 conv_fast(lua_State *L, int i, const ldl_fn *f, int am) {
   if (am == AM_ANY || am == AM_ANY_STATE) return conv_intclass(L, i, f);
   if (am == AM_STR) {
     const char *s = lua_tolstring(L, i, NULL);
-    if (__builtin_expect(s == NULL, 0) && !lua_isnil(L, i))
-      type_error(L, i, &f->sig, "string");
+    if (__builtin_expect(s == NULL, 0)) bad_str_arg(L, i);
     return (uint64_t)(uintptr_t)s;
   }
   int ok;
@@ -281,19 +295,31 @@ conv_fast(lua_State *L, int i, const ldl_fn *f, int am) {
   int bad = !ok;
   if (am == AM_I32) bad |= x != (int32_t)x;
   if (am == AM_INT) bad |= x < f->lo[i - 1] || x > f->hi[i - 1];
-  if (__builtin_expect(bad, 0)) bad_int_arg(L, i, f);
+  if (__builtin_expect(bad, 0)) bad_int_arg(L, i);
   return (uint64_t)x;
 }
 
+static COLD void bad_number_arg(lua_State *L, int i) {
+  type_error(L, i, &fn_of(L)->sig, "number");
+}
+
+#if DL_HAVE_FAST_PATH
+/* The argument count is checked first and the function read only when
+ * needed (after the conversions where they do not need it): then only L
+ * lives across the API calls and the entry saves one register, not three.
+ * A closed function still never reaches C; its argument errors may come
+ * first. */
 static inline __attribute__((always_inline)) int
 int_body(lua_State *L, int n, int am, int rm) {
-  const ldl_fn *f = fn_of(L);
-  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
   int top = lua_gettop(L);
-  if (__builtin_expect(top != n, 0)) return count_error(L, f, top);
+  if (__builtin_expect(top != n, 0)) return count_error(L, top);
+  int early = am == AM_INT || am == AM_ANY || am == AM_ANY_STATE;
+  const ldl_fn *f = early ? fn_of(L) : NULL;
   uint64_t r[6];
 #pragma GCC unroll 6 /* n is a constant: straight-line code, no loop */
   for (int i = 0; i < n; i++) r[i] = conv_fast(L, i + 1, f, am);
+  if (!early) f = fn_of(L);
+  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
   uint64_t raw;
   if (am == AM_ANY_STATE) {
     STATE_ENTER(L);
@@ -370,17 +396,17 @@ static lua_CFunction int_entry(const ldl_fn *f) {
 /* double f(double, ...) with n <= 4 arguments: libm's shape. */
 static inline __attribute__((always_inline)) int doubles_body(lua_State *L,
                                                               int n) {
-  const ldl_fn *f = fn_of(L);
-  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
   int top = lua_gettop(L);
-  if (__builtin_expect(top != n, 0)) return count_error(L, f, top);
+  if (__builtin_expect(top != n, 0)) return count_error(L, top);
   double fr[4];
 #pragma GCC unroll 4
   for (int i = 0; i < n; i++) {
     int ok;
     fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
-    if (__builtin_expect(!ok, 0)) type_error(L, i + 1, &f->sig, "number");
+    if (__builtin_expect(!ok, 0)) bad_number_arg(L, i + 1);
   }
+  const ldl_fn *f = fn_of(L);
+  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
   double d = dl_call_doubles_n(f->fn, n, fr);
   CB_CHECK(L);
   lua_pushnumber(L, (lua_Number)d);
@@ -401,7 +427,7 @@ static int call_fast(lua_State *L) {
   const dl_sig *sig = &f->sig;
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
-  if (n != sig->nargs) return count_error(L, f, n);
+  if (n != sig->nargs) return count_error(L, n);
   uint64_t ir[6] = {0}; /* unused registers are passed: keep them defined */
   double fr[8] = {0};
   int ni = 0, nf = 0;
@@ -423,32 +449,95 @@ static int call_fast(lua_State *L) {
 }
 #endif /* DL_HAVE_FAST_PATH */
 
+/* How the libffi path stores an argument in its slot. */
+enum { FC_I8, FC_I16, FC_I32, FC_I64, FC_DOUBLE, FC_FLOAT, FC_STR, FC_BOOL,
+       FC_PTR };
+
+static uint8_t slot_class(const dl_type *t) {
+  static const uint8_t ints[] = {FC_I8, FC_I16, 0, FC_I32, 0, 0, 0, FC_I64};
+  switch (t->kind) {
+    case DL_SINT:
+    case DL_UINT: return ints[t->size - 1];
+    case DL_DOUBLE: return FC_DOUBLE;
+    case DL_FLOAT: return FC_FLOAT;
+    case DL_STRING: return FC_STR;
+    case DL_BOOL: return FC_BOOL;
+    default: return FC_PTR;
+  }
+}
+
+/* Argument i converted (checked as on the fast path) into its slot: one
+ * switch, no intermediate dl_value. */
+static inline __attribute__((always_inline)) void
+conv_slot(lua_State *L, int i, const ldl_fn *f, dl_slot *s) {
+  switch (f->fclass[i - 1]) {
+    case FC_I8: s->u8 = (uint8_t)conv_fast(L, i, f, AM_INT); return;
+    case FC_I16: s->u16 = (uint16_t)conv_fast(L, i, f, AM_INT); return;
+    case FC_I32: s->u32 = (uint32_t)conv_fast(L, i, f, AM_INT); return;
+    case FC_I64: s->u64 = conv_fast(L, i, f, AM_I64); return;
+    case FC_DOUBLE: {
+      int ok;
+      s->d = (double)lua_tonumberx(L, i, &ok);
+      if (__builtin_expect(!ok, 0)) bad_number_arg(L, i);
+      return;
+    }
+    case FC_FLOAT: {
+      dl_value v;
+      conv_arg(L, i, f, &v);
+      s->f = v.f;
+      return;
+    }
+    case FC_STR: s->p = (void *)(uintptr_t)conv_fast(L, i, f, AM_STR); return;
+    case FC_BOOL: s->u8 = (uint8_t)conv_intclass(L, i, f); return;
+    default: s->p = (void *)(uintptr_t)conv_intclass(L, i, f); return;
+  }
+}
+
+/* Pushes a libffi result: narrow integers come widened to ffi_arg. */
+static inline __attribute__((always_inline)) int
+push_ffi_ret(lua_State *L, const ldl_fn *f, const dl_ffi_ret *r) {
+  switch (f->ret_kind) {
+    case DL_VOID: return 0;
+    case DL_DOUBLE: lua_pushnumber(L, (lua_Number)r->d); return 1;
+    case DL_FLOAT: lua_pushnumber(L, (lua_Number)r->f); return 1;
+    default:
+      return push_raw(L, f, f->ret_size < 8 ? (uint64_t)r->a : r->u);
+  }
+}
+
 /* Through libffi; with_error: lib:func(proto, {last_error = true}) on
  * Windows, GetLastError() read right after the call, before Lua (or
- * anything else) can change it, and returned after the result. */
-static inline __attribute__((always_inline)) int ffi_body(lua_State *L,
-                                                          int with_error) {
-  const ldl_fn *f = fn_of(L);
-  const dl_sig *sig = &f->sig;
+ * anything else) can change it, and returned after the result. with_state:
+ * pointer arguments, as on the fast path (a thread-local costs a call to
+ * __tls_get_addr in a shared object). */
+static inline __attribute__((always_inline)) int
+ffi_body(lua_State *L, int with_error, int with_state) {
+  ldl_fn *f = (ldl_fn *)fn_of(L);
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
-  if (n != sig->nargs) return count_error(L, f, n);
-  dl_value args[DL_MAX_ARGS];
-  for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
-  dl_value r;
-  STATE_ENTER(L);
-  dl_call(&f->call, args, &r);
-  int e = with_error ? dl_os_last_error() : 0;
-  STATE_LEAVE();
+  if (n != f->nargs) return count_error(L, n);
+  for (int i = 0; i < n; i++) conv_slot(L, i + 1, f, &f->slots[i]);
+  dl_ffi_ret r;
+  int e = 0;
+  if (with_state) {
+    STATE_ENTER(L);
+    dl_call_ffi(&f->call, f->avalue, &r);
+    if (with_error) e = dl_os_last_error();
+    STATE_LEAVE();
+  } else {
+    dl_call_ffi(&f->call, f->avalue, &r);
+    if (with_error) e = dl_os_last_error();
+  }
   CB_CHECK(L);
-  int pushed = push_result(L, f, &r);
+  int pushed = push_ffi_ret(L, f, &r);
   if (!with_error) return pushed;
   lua_pushinteger(L, e);
   return pushed + 1;
 }
 
-static int call_ffi(lua_State *L) { return ffi_body(L, 0); }
-static int call_last_error(lua_State *L) { return ffi_body(L, 1); }
+static int call_ffi(lua_State *L) { return ffi_body(L, 0, 0); }
+static int call_ffi_state(lua_State *L) { return ffi_body(L, 0, 1); }
+static int call_last_error(lua_State *L) { return ffi_body(L, 1, 1); }
 
 /* The C type a variadic argument travels as, from its Lua value, as C
  * would pass the same value written in the call:
@@ -642,6 +731,8 @@ static int lib_func(lua_State *L) {
     dl_type_range(&sig->args[i], &lo, &hi);
     f->lo[i] = (lua_Integer)lo;
     f->hi[i] = (lua_Integer)hi;
+    f->fclass[i] = slot_class(&sig->args[i]);
+    f->avalue[i] = &f->slots[i];
   }
   char msg[200];
   if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)
@@ -660,10 +751,13 @@ static int lib_func(lua_State *L) {
 static lua_CFunction pick_entry(const ldl_fn *f) {
   if (f->last_error) return call_last_error;
   if (f->sig.variadic) return call_variadic;
+  int any_ptr = 0;
+  for (int i = 0; i < f->nargs; i++) any_ptr |= f->kind[i] == DL_PTR;
+  lua_CFunction ffi = any_ptr ? call_ffi_state : call_ffi;
 #if !DL_HAVE_FAST_PATH
-  return call_ffi; /* dl_call_prepare chose libffi for every call */
+  return ffi; /* dl_call_prepare chose libffi for every call */
 #else
-  if (f->call.path == DL_PATH_FFI) return call_ffi;
+  if (f->call.path == DL_PATH_FFI) return ffi;
   if (f->call.path == DL_PATH_INT && !f->call.ret_fp) return int_entry(f);
   int all_double = f->ret_kind == DL_DOUBLE && f->nargs <= 4;
   for (int i = 0; i < f->nargs; i++) all_double &= f->kind[i] == DL_DOUBLE;

@@ -31,6 +31,31 @@ typedef union dl_value {
   float f;
 } dl_value;
 
+/* One argument as libffi reads it: through a pointer to its exact C type. */
+typedef union dl_slot {
+  int8_t i8;
+  int16_t i16;
+  int32_t i32;
+  int64_t i64;
+  uint8_t u8;
+  uint16_t u16;
+  uint32_t u32;
+  uint64_t u64;
+  float f;
+  double d;
+  void *p;
+} dl_slot;
+
+/* A libffi result: integers narrower than ffi_arg come back widened to it. */
+typedef union dl_ffi_ret {
+  ffi_arg a;
+  ffi_sarg s;
+  uint64_t u;
+  double d;
+  float f;
+  void *p;
+} dl_ffi_ret;
+
 /* The fast path's shapes: integer-class arguments go in the integer
  * registers, float and double ones in the vector registers, each class
  * counted on its own (as both ABIs assign them). */
@@ -72,6 +97,14 @@ void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret);
  * as dl_float_reg of it). */
 void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
                   dl_value *ret);
+
+/* A prepared libffi call (c->cif: not for variadic functions) with the
+ * caller's argument pointers, each at a slot of its argument's exact C
+ * type: the binding converts straight into slots it prepared once. */
+static inline void dl_call_ffi(const dl_callable *c, void **avalue,
+                               dl_ffi_ret *ret) {
+  ffi_call((ffi_cif *)&c->cif, FFI_FN(c->fn), ret, avalue);
+}
 
 /* The libffi type of a dynlib type. */
 ffi_type *dl_ffi_type(const dl_type *t);
