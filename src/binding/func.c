@@ -29,39 +29,62 @@
  * cache lines; the full signature with its type names is read on errors. */
 typedef struct ldl_fn {
   ldl_lib *lib;     /* also the userdata's user value, which keeps it alive */
+  void *fn;         /* the C function (call.fn, here beside lib) */
   int nargs;
   uint8_t ret_kind, ret_size, ret_class;
   uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
   lua_Integer lo[DL_MAX_ARGS], hi[DL_MAX_ARGS]; /* integer ranges */
   int last_error;    /* return the OS's last error after the result */
+  /* The libffi path converts each argument straight into its slot (by
+   * fclass); avalue[i] points at slots[i] from lib:func on. Slots in the
+   * function, not on the stack: libffi has read them before the C function
+   * runs, so a callback calling the same function again may refill them. */
+  uint8_t fclass[DL_MAX_ARGS];
+  dl_slot slots[DL_MAX_ARGS];
+  void *avalue[DL_MAX_ARGS];
   dl_callable call; /* points at sig below: the userdata never moves */
   dl_sig sig;
 } ldl_fn;
+
+/* The closure's upvalues: 1 is a light userdata pointing at its ldl_fn
+ * (read on every call: a light userdata is the cheapest value for
+ * lua_touserdata to reach), 2 the ldl_fn's full userdata, which keeps it
+ * alive and proves, for call_path, that the closure is one of ours. */
+#define FN_LIGHT 1
+#define FN_BOX 2
+
+static inline __attribute__((always_inline)) const ldl_fn *fn_of(lua_State *L) {
+  return (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(FN_LIGHT));
+}
 
 static const char SIGCACHE_KEY = 's';
 static const char FORCE_FFI_KEY = 'f';
 
 /* ---- argument conversion ----------------------------------------------- */
 
-static int arg_error(lua_State *L, int i, const dl_sig *sig, const char *msg) {
+/* Errors are out of line and cold: kept out of the entries, whose hot path
+ * then needs fewer registers and unrolls. */
+#define COLD __attribute__((noinline, cold))
+
+COLD static int arg_error(lua_State *L, int i, const dl_sig *sig, const char *msg) {
   return luaL_error(L, "bad argument #%d to '%s' (%s)", i, sig->name, msg);
 }
 
-static int type_error(lua_State *L, int i, const dl_sig *sig,
+COLD static int type_error(lua_State *L, int i, const dl_sig *sig,
                       const char *expected) {
   const char *msg = lua_pushfstring(L, "%s expected, got %s", expected,
                                     luaL_typename(L, i));
   return arg_error(L, i, sig, msg);
 }
 
-static int range_error(lua_State *L, int i, const dl_sig *sig,
+COLD static int range_error(lua_State *L, int i, const dl_sig *sig,
                        const dl_type *t) {
   const char *msg = lua_pushfstring(L, "value out of range for %s", t->name);
   return arg_error(L, i, sig, msg);
 }
 
 /* Why argument i is no integer (it was not convertible): raises. */
-static void not_integer(lua_State *L, int i, const dl_sig *sig) {
+COLD static void not_integer(lua_State *L, int i, const dl_sig *sig) {
   if (lua_type(L, i) == LUA_TNUMBER)
     arg_error(L, i, sig, "number has no integer representation");
   type_error(L, i, sig, "number");
@@ -86,13 +109,14 @@ static void not_integer(lua_State *L, int i, const dl_sig *sig) {
       ldl_raise_callback_error(L);                                         \
   } while (0)
 
-static int closed_error(lua_State *L, const ldl_fn *f) {
+COLD static int closed_error(lua_State *L, const ldl_fn *f) {
   return luaL_error(L, "dynlib: closed: %s: '%s' called after its library "
                        "handle was closed",
                     f->lib->h ? dynlib_path(f->lib->h) : "?", f->sig.name);
 }
 
-static int count_error(lua_State *L, const ldl_fn *f, int n) {
+COLD static int count_error(lua_State *L, int n) {
+  const ldl_fn *f = fn_of(L);
   return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)",
                     f->sig.name, f->sig.nargs, n);
 }
@@ -221,69 +245,189 @@ static int push_result(lua_State *L, const ldl_fn *f, const dl_value *r) {
   return push_raw(L, f, r->u);
 }
 
+/* ---- specialised entries ------------------------------------------------
+ * lib:func picks, once, an entry compiled for the function's shape: its
+ * arity (so the conversion loop and the call's arity switch fold away), how
+ * its arguments convert and how its result is pushed. Every entry is one
+ * instance of int_body below with constant n, am and rm. */
+
+/* How the arguments convert (all integer-class: the register fast path). */
+enum {
+  AM_I32,      /* all int32_t-like: one sign-extension compare, no table */
+  AM_I64,      /* all 64-bit integers: every Lua integer fits, no check */
+  AM_INT,      /* integers of mixed widths: each against its own range */
+  AM_STR,      /* all const char *: a string, or nil for NULL */
+  AM_ANY,      /* strings, booleans, integers: a switch per argument */
+  AM_ANY_STATE /* AM_ANY with pointers: callbacks learn the coroutine */
+};
+/* How the result is pushed. */
+enum { RM_VOID, RM_I32, RM_I64, RM_ANY };
+
+/* Why integer argument i was refused (no integer, or out of its type's
+ * range): one cold call site per argument keeps the entries small. The
+ * cold paths find the function themselves, so that the hot path need not
+ * keep it in a register across the conversions. */
+static COLD void bad_int_arg(lua_State *L, int i) {
+  const ldl_fn *f = fn_of(L);
+  int ok;
+  (void)lua_tointegerx(L, i, &ok);
+  if (!ok) not_integer(L, i, &f->sig);
+  range_error(L, i, &f->sig, &f->sig.args[i - 1]);
+}
+
+/* One integer argument; lua_tointegerx already refuses non-integers, so
+ * 64-bit types need nothing more. */
+static COLD void bad_str_arg(lua_State *L, int i) {
+  if (!lua_isnil(L, i)) type_error(L, i, &fn_of(L)->sig, "string");
+}
+
+/* f is read only by the modes that need it (fn_needed_early). */
+static inline __attribute__((always_inline)) uint64_t
+conv_fast(lua_State *L, int i, const ldl_fn *f, int am) {
+  if (am == AM_ANY || am == AM_ANY_STATE) return conv_intclass(L, i, f);
+  if (am == AM_STR) {
+    const char *s = lua_tolstring(L, i, NULL);
+    if (__builtin_expect(s == NULL, 0)) bad_str_arg(L, i);
+    return (uint64_t)(uintptr_t)s;
+  }
+  int ok;
+  lua_Integer x = lua_tointegerx(L, i, &ok);
+  int bad = !ok;
+  if (am == AM_I32) bad |= x != (int32_t)x;
+  if (am == AM_INT) bad |= x < f->lo[i - 1] || x > f->hi[i - 1];
+  if (__builtin_expect(bad, 0)) bad_int_arg(L, i);
+  return (uint64_t)x;
+}
+
+static COLD void bad_number_arg(lua_State *L, int i) {
+  type_error(L, i, &fn_of(L)->sig, "number");
+}
+
 #if DL_HAVE_FAST_PATH
-/* The hottest path: integer-class arguments and result, exact arity.
- * Inlined into two entries with `with_state` constant: signatures with
- * pointer arguments record the calling coroutine for callbacks passed in;
- * the others pay nothing for it. */
-static inline __attribute__((always_inline)) int ints_body(lua_State *L,
-                                                           int with_state) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  if (!f->lib->open) return closed_error(L, f);
-  int n = lua_gettop(L);
-  if (n != f->nargs) return count_error(L, f, n);
-  uint64_t ir[6];
-  for (int i = 0; i < n; i++) ir[i] = conv_intclass(L, i + 1, f);
+/* The argument count is checked first and the function read only when
+ * needed (after the conversions where they do not need it): then only L
+ * lives across the API calls and the entry saves one register, not three.
+ * A closed function still never reaches C; its argument errors may come
+ * first. */
+static inline __attribute__((always_inline)) int
+int_body(lua_State *L, int n, int am, int rm) {
+  int top = lua_gettop(L);
+  if (__builtin_expect(top != n, 0)) return count_error(L, top);
+  int early = am == AM_INT || am == AM_ANY || am == AM_ANY_STATE;
+  const ldl_fn *f = early ? fn_of(L) : NULL;
+  uint64_t r[6];
+#pragma GCC unroll 6 /* n is a constant: straight-line code, no loop */
+  for (int i = 0; i < n; i++) r[i] = conv_fast(L, i + 1, f, am);
+  if (!early) f = fn_of(L);
+  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
   uint64_t raw;
-  if (with_state) {
+  if (am == AM_ANY_STATE) {
     STATE_ENTER(L);
-    raw = dl_call_ints(&f->call, ir);
+    raw = dl_call_ints_n(f->fn, n, r);
     STATE_LEAVE();
   } else {
-    raw = dl_call_ints(&f->call, ir);
+    raw = dl_call_ints_n(f->fn, n, r);
   }
   CB_CHECK(L);
-  return push_raw(L, f, raw);
+  switch (rm) {
+    case RM_VOID: return 0;
+    case RM_I32: lua_pushinteger(L, (int32_t)raw); return 1;
+    case RM_I64: lua_pushinteger(L, (lua_Integer)raw); return 1;
+    default: return push_raw(L, f, raw);
+  }
 }
 
-static int call_ints(lua_State *L) { return ints_body(L, 0); }
-static int call_ints_state(lua_State *L) { return ints_body(L, 1); }
+/* The entries: E(n, am, rm) is int_<n>_<am>_<rm>. */
+#define E(n, am, rm)                                 \
+  static int int_##n##_##am##_##rm(lua_State *L) {   \
+    return int_body(L, n, am, rm);                   \
+  }
+#define E_RMS(n, am) E(n, am, RM_VOID) E(n, am, RM_I32) E(n, am, RM_I64) E(n, am, RM_ANY)
+#define E_ARITY(n)                                                   \
+  E_RMS(n, AM_I32) E_RMS(n, AM_I64) E_RMS(n, AM_INT) E_RMS(n, AM_STR)      \
+  E(n, AM_ANY, RM_ANY)                                                     \
+  E(n, AM_ANY_STATE, RM_ANY)
+E_RMS(0, AM_I64)
+E_ARITY(1) E_ARITY(2) E_ARITY(3) E_ARITY(4) E_ARITY(5) E_ARITY(6)
+#undef E
+#undef E_RMS
+#undef E_ARITY
 
-/* void f(void): nothing to convert, nothing to return. */
-static int call_void0(lua_State *L) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  if (!f->lib->open) return closed_error(L, f);
-  if (lua_gettop(L) != 0) return count_error(L, f, lua_gettop(L));
-  ((void (*)(void))(uintptr_t)f->call.fn)();
-  CB_CHECK(L);
-  return 0;
+#define R(n, am) {int_##n##_##am##_RM_VOID, int_##n##_##am##_RM_I32, \
+                  int_##n##_##am##_RM_I64, int_##n##_##am##_RM_ANY}
+/* Strings and pointers cost more than the push's switch: one entry each. */
+#define R1(n, am) {int_##n##_##am##_RM_ANY, int_##n##_##am##_RM_ANY, \
+                   int_##n##_##am##_RM_ANY, int_##n##_##am##_RM_ANY}
+#define A(n) {R(n, AM_I32), R(n, AM_I64), R(n, AM_INT), R(n, AM_STR), \
+              R1(n, AM_ANY), R1(n, AM_ANY_STATE)}
+static const lua_CFunction int_entries[7][6][4] = {
+  {R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64), R(0, AM_I64),
+   R(0, AM_I64)},
+  A(1), A(2), A(3), A(4), A(5), A(6)};
+#undef R
+#undef R1
+#undef A
+
+/* The entry for a DL_PATH_INT function with an integer-class result. */
+static lua_CFunction int_entry(const ldl_fn *f) {
+  int all_i32 = 1, all_i64 = 1, all_int = 1, all_str = 1, any_ptr = 0;
+  for (int i = 0; i < f->nargs; i++) {
+    int k = f->kind[i], s = f->size[i];
+    int is_int = k == DL_SINT || k == DL_UINT;
+    all_int &= is_int;
+    all_i32 &= k == DL_SINT && s == 4;
+    all_i64 &= is_int && s == 8;
+    all_str &= k == DL_STRING;
+    any_ptr |= k == DL_PTR;
+  }
+  int am = any_ptr ? AM_ANY_STATE
+         : all_str ? AM_STR
+         : !all_int ? AM_ANY
+         : all_i32 ? AM_I32
+         : all_i64 ? AM_I64
+         : AM_INT;
+  int rm = f->ret_class == R_VOID ? RM_VOID
+         : f->ret_class == R_I32 ? RM_I32
+         : f->ret_class == R_I64 ? RM_I64
+         : RM_ANY;
+  return int_entries[f->nargs][am][rm];
 }
 
-/* double f(double, ...) with at most 4 arguments: libm's shape. */
-static int call_doubles(lua_State *L) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  if (!f->lib->open) return closed_error(L, f);
-  int n = lua_gettop(L);
-  if (n != f->nargs) return count_error(L, f, n);
+/* double f(double, ...) with n <= 4 arguments: libm's shape. */
+static inline __attribute__((always_inline)) int doubles_body(lua_State *L,
+                                                              int n) {
+  int top = lua_gettop(L);
+  if (__builtin_expect(top != n, 0)) return count_error(L, top);
   double fr[4];
+#pragma GCC unroll 4
   for (int i = 0; i < n; i++) {
     int ok;
     fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
-    if (!ok) type_error(L, i + 1, &f->sig, "number");
+    if (__builtin_expect(!ok, 0)) bad_number_arg(L, i + 1);
   }
-  double d = dl_call_doubles(&f->call, fr);
+  const ldl_fn *f = fn_of(L);
+  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
+  double d = dl_call_doubles_n(f->fn, n, fr);
   CB_CHECK(L);
   lua_pushnumber(L, (lua_Number)d);
   return 1;
 }
 
+static int call_doubles0(lua_State *L) { return doubles_body(L, 0); }
+static int call_doubles1(lua_State *L) { return doubles_body(L, 1); }
+static int call_doubles2(lua_State *L) { return doubles_body(L, 2); }
+static int call_doubles3(lua_State *L) { return doubles_body(L, 3); }
+static int call_doubles4(lua_State *L) { return doubles_body(L, 4); }
+static const lua_CFunction double_entries[5] = {
+  call_doubles0, call_doubles1, call_doubles2, call_doubles3, call_doubles4};
+
 /* The fast path: arguments are converted straight into register images. */
 static int call_fast(lua_State *L) {
-  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const ldl_fn *f = fn_of(L);
   const dl_sig *sig = &f->sig;
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
-  if (n != sig->nargs) return count_error(L, f, n);
+  if (n != sig->nargs) return count_error(L, n);
   uint64_t ir[6] = {0}; /* unused registers are passed: keep them defined */
   double fr[8] = {0};
   int ni = 0, nf = 0;
@@ -305,32 +449,95 @@ static int call_fast(lua_State *L) {
 }
 #endif /* DL_HAVE_FAST_PATH */
 
+/* How the libffi path stores an argument in its slot. */
+enum { FC_I8, FC_I16, FC_I32, FC_I64, FC_DOUBLE, FC_FLOAT, FC_STR, FC_BOOL,
+       FC_PTR };
+
+static uint8_t slot_class(const dl_type *t) {
+  static const uint8_t ints[] = {FC_I8, FC_I16, 0, FC_I32, 0, 0, 0, FC_I64};
+  switch (t->kind) {
+    case DL_SINT:
+    case DL_UINT: return ints[t->size - 1];
+    case DL_DOUBLE: return FC_DOUBLE;
+    case DL_FLOAT: return FC_FLOAT;
+    case DL_STRING: return FC_STR;
+    case DL_BOOL: return FC_BOOL;
+    default: return FC_PTR;
+  }
+}
+
+/* Argument i converted (checked as on the fast path) into its slot: one
+ * switch, no intermediate dl_value. */
+static inline __attribute__((always_inline)) void
+conv_slot(lua_State *L, int i, const ldl_fn *f, dl_slot *s) {
+  switch (f->fclass[i - 1]) {
+    case FC_I8: s->u8 = (uint8_t)conv_fast(L, i, f, AM_INT); return;
+    case FC_I16: s->u16 = (uint16_t)conv_fast(L, i, f, AM_INT); return;
+    case FC_I32: s->u32 = (uint32_t)conv_fast(L, i, f, AM_INT); return;
+    case FC_I64: s->u64 = conv_fast(L, i, f, AM_I64); return;
+    case FC_DOUBLE: {
+      int ok;
+      s->d = (double)lua_tonumberx(L, i, &ok);
+      if (__builtin_expect(!ok, 0)) bad_number_arg(L, i);
+      return;
+    }
+    case FC_FLOAT: {
+      dl_value v;
+      conv_arg(L, i, f, &v);
+      s->f = v.f;
+      return;
+    }
+    case FC_STR: s->p = (void *)(uintptr_t)conv_fast(L, i, f, AM_STR); return;
+    case FC_BOOL: s->u8 = (uint8_t)conv_intclass(L, i, f); return;
+    default: s->p = (void *)(uintptr_t)conv_intclass(L, i, f); return;
+  }
+}
+
+/* Pushes a libffi result: narrow integers come widened to ffi_arg. */
+static inline __attribute__((always_inline)) int
+push_ffi_ret(lua_State *L, const ldl_fn *f, const dl_ffi_ret *r) {
+  switch (f->ret_kind) {
+    case DL_VOID: return 0;
+    case DL_DOUBLE: lua_pushnumber(L, (lua_Number)r->d); return 1;
+    case DL_FLOAT: lua_pushnumber(L, (lua_Number)r->f); return 1;
+    default:
+      return push_raw(L, f, f->ret_size < 8 ? (uint64_t)r->a : r->u);
+  }
+}
+
 /* Through libffi; with_error: lib:func(proto, {last_error = true}) on
  * Windows, GetLastError() read right after the call, before Lua (or
- * anything else) can change it, and returned after the result. */
-static inline __attribute__((always_inline)) int ffi_body(lua_State *L,
-                                                          int with_error) {
-  ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
-  const dl_sig *sig = &f->sig;
+ * anything else) can change it, and returned after the result. with_state:
+ * pointer arguments, as on the fast path (a thread-local costs a call to
+ * __tls_get_addr in a shared object). */
+static inline __attribute__((always_inline)) int
+ffi_body(lua_State *L, int with_error, int with_state) {
+  ldl_fn *f = (ldl_fn *)fn_of(L);
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
-  if (n != sig->nargs) return count_error(L, f, n);
-  dl_value args[DL_MAX_ARGS];
-  for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
-  dl_value r;
-  STATE_ENTER(L);
-  dl_call(&f->call, args, &r);
-  int e = with_error ? dl_os_last_error() : 0;
-  STATE_LEAVE();
+  if (n != f->nargs) return count_error(L, n);
+  for (int i = 0; i < n; i++) conv_slot(L, i + 1, f, &f->slots[i]);
+  dl_ffi_ret r;
+  int e = 0;
+  if (with_state) {
+    STATE_ENTER(L);
+    dl_call_ffi(&f->call, f->avalue, &r);
+    if (with_error) e = dl_os_last_error();
+    STATE_LEAVE();
+  } else {
+    dl_call_ffi(&f->call, f->avalue, &r);
+    if (with_error) e = dl_os_last_error();
+  }
   CB_CHECK(L);
-  int pushed = push_result(L, f, &r);
+  int pushed = push_ffi_ret(L, f, &r);
   if (!with_error) return pushed;
   lua_pushinteger(L, e);
   return pushed + 1;
 }
 
-static int call_ffi(lua_State *L) { return ffi_body(L, 0); }
-static int call_last_error(lua_State *L) { return ffi_body(L, 1); }
+static int call_ffi(lua_State *L) { return ffi_body(L, 0, 0); }
+static int call_ffi_state(lua_State *L) { return ffi_body(L, 0, 1); }
+static int call_last_error(lua_State *L) { return ffi_body(L, 1, 1); }
 
 /* The C type a variadic argument travels as, from its Lua value, as C
  * would pass the same value written in the call:
@@ -392,7 +599,7 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
 /* A variadic function: the declared arguments are checked as usual, the
  * extra ones typed from their values; the call is prepared per call. */
 static int call_variadic(lua_State *L) {
-  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  const ldl_fn *f = fn_of(L);
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
   if (n < f->nargs)
@@ -524,14 +731,19 @@ static int lib_func(lua_State *L) {
     dl_type_range(&sig->args[i], &lo, &hi);
     f->lo[i] = (lua_Integer)lo;
     f->hi[i] = (lua_Integer)hi;
+    f->fclass[i] = slot_class(&sig->args[i]);
+    f->avalue[i] = &f->slots[i];
   }
   char msg[200];
   if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)
     return luaL_error(L, "dynlib: %s", msg);
+  f->fn = f->call.fn;
   luaL_setmetatable(L, FN_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
-  lua_pushcclosure(L, pick_entry(f), 1);
+  lua_pushlightuserdata(L, f);
+  lua_insert(L, -2);
+  lua_pushcclosure(L, pick_entry(f), 2); /* FN_LIGHT, FN_BOX */
   return 1;
 }
 
@@ -539,19 +751,17 @@ static int lib_func(lua_State *L) {
 static lua_CFunction pick_entry(const ldl_fn *f) {
   if (f->last_error) return call_last_error;
   if (f->sig.variadic) return call_variadic;
+  int any_ptr = 0;
+  for (int i = 0; i < f->nargs; i++) any_ptr |= f->kind[i] == DL_PTR;
+  lua_CFunction ffi = any_ptr ? call_ffi_state : call_ffi;
 #if !DL_HAVE_FAST_PATH
-  return call_ffi; /* dl_call_prepare chose libffi for every call */
+  return ffi; /* dl_call_prepare chose libffi for every call */
 #else
-  if (f->call.path == DL_PATH_FFI) return call_ffi;
-  if (f->call.path == DL_PATH_INT && !f->call.ret_fp) {
-    if (f->nargs == 0 && f->ret_kind == DL_VOID) return call_void0;
-    for (int i = 0; i < f->nargs; i++)
-      if (f->kind[i] == DL_PTR) return call_ints_state;
-    return call_ints;
-  }
+  if (f->call.path == DL_PATH_FFI) return ffi;
+  if (f->call.path == DL_PATH_INT && !f->call.ret_fp) return int_entry(f);
   int all_double = f->ret_kind == DL_DOUBLE && f->nargs <= 4;
   for (int i = 0; i < f->nargs; i++) all_double &= f->kind[i] == DL_DOUBLE;
-  return all_double ? call_doubles : call_fast;
+  return all_double ? double_entries[f->nargs] : call_fast;
 #endif
 }
 
@@ -566,7 +776,7 @@ static int l_force_ffi(lua_State *L) {
 /* dynlib.call_path(f): "fast" or "ffi", for the specs and the curious. */
 static int l_call_path(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  if (lua_getupvalue(L, 1, 1) == NULL || !luaL_testudata(L, -1, FN_MT))
+  if (lua_getupvalue(L, 1, FN_BOX) == NULL || !luaL_testudata(L, -1, FN_MT))
     return luaL_argerror(L, 1, "not a dynlib function");
   const ldl_fn *f = lua_touserdata(L, -1);
   lua_pushstring(L, f->call.path == DL_PATH_FFI ? "ffi" : "fast");

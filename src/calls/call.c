@@ -176,22 +176,7 @@ void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
 }
 #endif
 
-/* libffi reads each argument through a pointer to its exact C type. */
-typedef union slot {
-  int8_t i8;
-  int16_t i16;
-  int32_t i32;
-  int64_t i64;
-  uint8_t u8;
-  uint16_t u16;
-  uint32_t u32;
-  uint64_t u64;
-  float f;
-  double d;
-  void *p;
-} slot;
-
-static void to_slot(const dl_type *t, const dl_value *v, slot *s) {
+static void to_slot(const dl_type *t, const dl_value *v, dl_slot *s) {
   switch (t->kind) {
     case DL_FLOAT: s->f = v->f; return;
     case DL_DOUBLE: s->d = v->d; return;
@@ -212,21 +197,13 @@ static void to_slot(const dl_type *t, const dl_value *v, slot *s) {
 static void ffi_invoke(ffi_cif *cif, void *fn, const dl_type *rt, int n,
                        const dl_type *types, const dl_value *args,
                        dl_value *ret) {
-  slot slots[DL_MAX_ARGS];
+  dl_slot slots[DL_MAX_ARGS];
   void *ptrs[DL_MAX_ARGS];
   for (int i = 0; i < n; i++) {
     to_slot(&types[i], &args[i], &slots[i]);
     ptrs[i] = &slots[i];
   }
-  /* Integer results narrower than ffi_arg come back widened to ffi_arg. */
-  union {
-    ffi_arg a;
-    ffi_sarg s;
-    uint64_t u;
-    double d;
-    float f;
-    void *p;
-  } r;
+  dl_ffi_ret r;
   memset(&r, 0, sizeof r);
   ffi_call(cif, FFI_FN(fn), &r, ptrs);
   switch (rt->kind) {

@@ -31,6 +31,31 @@ typedef union dl_value {
   float f;
 } dl_value;
 
+/* One argument as libffi reads it: through a pointer to its exact C type. */
+typedef union dl_slot {
+  int8_t i8;
+  int16_t i16;
+  int32_t i32;
+  int64_t i64;
+  uint8_t u8;
+  uint16_t u16;
+  uint32_t u32;
+  uint64_t u64;
+  float f;
+  double d;
+  void *p;
+} dl_slot;
+
+/* A libffi result: integers narrower than ffi_arg come back widened to it. */
+typedef union dl_ffi_ret {
+  ffi_arg a;
+  ffi_sarg s;
+  uint64_t u;
+  double d;
+  float f;
+  void *p;
+} dl_ffi_ret;
+
 /* The fast path's shapes: integer-class arguments go in the integer
  * registers, float and double ones in the vector registers, each class
  * counted on its own (as both ABIs assign them). */
@@ -73,6 +98,14 @@ void dl_call(const dl_callable *c, const dl_value *args, dl_value *ret);
 void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
                   dl_value *ret);
 
+/* A prepared libffi call (c->cif: not for variadic functions) with the
+ * caller's argument pointers, each at a slot of its argument's exact C
+ * type: the binding converts straight into slots it prepared once. */
+static inline void dl_call_ffi(const dl_callable *c, void **avalue,
+                               dl_ffi_ret *ret) {
+  ffi_call((ffi_cif *)&c->cif, FFI_FN(c->fn), ret, avalue);
+}
+
 /* The libffi type of a dynlib type. */
 ffi_type *dl_ffi_type(const dl_type *t);
 
@@ -84,14 +117,13 @@ double dl_float_reg(float f);
 void dl_narrow(const dl_type *t, uint64_t raw, dl_value *ret);
 
 #if DL_HAVE_FAST_PATH
-/* Integer-class arguments only (c->path == DL_PATH_INT), integer-class or
- * void result: a call with exactly the function's arity, the cheapest there
- * is. Inline because it is the whole of the hottest path. Returns the raw
- * result register. */
-static inline uint64_t dl_call_ints(const dl_callable *c, const uint64_t *r) {
+/* A call with n integer-class arguments in r[0..n), n <= 6 (the binding's
+ * specialised entries pass a constant n, so the switch folds away).
+ * Returns the raw result register. */
+static inline uint64_t dl_call_ints_n(void *fnp, int n, const uint64_t *r) {
   typedef uint64_t u;
-  uintptr_t fn = (uintptr_t)c->fn; /* object to function pointer: exact here */
-  switch (c->sig->nargs) {
+  uintptr_t fn = (uintptr_t)fnp; /* object to function pointer: exact here */
+  switch (n) {
     case 0: return ((u(*)(void))fn)();
     case 1: return ((u(*)(u))fn)(r[0]);
     case 2: return ((u(*)(u, u))fn)(r[0], r[1]);
@@ -103,17 +135,29 @@ static inline uint64_t dl_call_ints(const dl_callable *c, const uint64_t *r) {
   }
 }
 
-/* Only double arguments (at most 4) and a double result: libm's shape. */
-static inline double dl_call_doubles(const dl_callable *c, const double *r) {
+/* Integer-class arguments only (c->path == DL_PATH_INT), integer-class or
+ * void result: a call with exactly the function's arity. */
+static inline uint64_t dl_call_ints(const dl_callable *c, const uint64_t *r) {
+  return dl_call_ints_n(c->fn, c->sig->nargs, r);
+}
+
+/* n double arguments (n <= 4, constant in the binding's entries) and a
+ * double result: libm's shape. */
+static inline double dl_call_doubles_n(void *fnp, int n, const double *r) {
   typedef double d;
-  uintptr_t fn = (uintptr_t)c->fn;
-  switch (c->sig->nargs) {
+  uintptr_t fn = (uintptr_t)fnp;
+  switch (n) {
     case 0: return ((d(*)(void))fn)();
     case 1: return ((d(*)(d))fn)(r[0]);
     case 2: return ((d(*)(d, d))fn)(r[0], r[1]);
     case 3: return ((d(*)(d, d, d))fn)(r[0], r[1], r[2]);
     default: return ((d(*)(d, d, d, d))fn)(r[0], r[1], r[2], r[3]);
   }
+}
+
+/* Only double arguments (at most 4) and a double result. */
+static inline double dl_call_doubles(const dl_callable *c, const double *r) {
+  return dl_call_doubles_n(c->fn, c->sig->nargs, r);
 }
 #endif
 
