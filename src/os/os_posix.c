@@ -185,6 +185,18 @@ int dl_os_read_at(dl_os_fd fd, uint64_t off, void *buf, size_t len) {
   return 0;
 }
 
+int dl_os_read_upto(dl_os_fd fd, uint64_t off, void *buf, size_t len, size_t *got) {
+  ssize_t n;
+  *got = 0;
+  if (off > (uint64_t)INT64_MAX) return -1;
+  do {
+    n = pread(fd, buf, len, (off_t)off);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  *got = (size_t)n;
+  return 0;
+}
+
 uint64_t dl_os_next_data(dl_os_fd fd, uint64_t off, uint64_t size) {
 #ifdef SEEK_DATA
   off_t next = lseek(fd, (off_t)off, SEEK_DATA);
