@@ -191,6 +191,19 @@ static int l_metadata(lua_State *L) {
   return 2;
 }
 
+/* core.json_decode(text [, name]) -> table | nil, msg, "bad_metadata": the
+ * metadata reader alone, on any text (specs, tools). name stands for the
+ * path in messages. */
+static int l_json_decode(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *name = luaL_optstring(L, 2, "(text)");
+  char why[DYNLIB_MSG_MAX];
+  if (push_meta(L, name, text, len, why, sizeof why) != 0)
+    return fail_with(L, why, "bad_metadata");
+  return 1;
+}
+
 /* ---- scans ------------------------------------------------------------- */
 
 /* One item as {path =, meta =} or {path =, code =, reason =}. The worker
@@ -352,6 +365,7 @@ void ldl_open_meta(lua_State *L) {
                                    {"scan_read", l_scan_read},
                                    {"private_copy", l_private_copy},
                                    {"remove_copy", l_remove_copy},
+                                   {"json_decode", l_json_decode},
                                    {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
 }
