@@ -48,10 +48,11 @@ static const char *place(builder *b) {
  * is at depth 1): told apart from errors in the text by its address. */
 static const char DEEP[] = "nested too deep";
 
-static const char *b_open(void *ctx, int object) {
+static const char *b_open(void *ctx, int object, size_t count) {
   builder *b = ctx;
   if (b->level >= MAX_DEPTH) return DEEP;
-  lua_createtable(b->L, 0, object ? 4 : 0);
+  int n = count > 1000000 ? 0 : (int)count; /* a hint: never a huge table up front */
+  lua_createtable(b->L, object ? 0 : n, object ? n : 0);
   b->obj[b->level] = (unsigned char)object;
   b->n[b->level++] = 0;
   return NULL;

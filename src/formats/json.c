@@ -225,6 +225,38 @@ static int literal(parser *ps) {
   return fail(ps, ps->p, "invalid token");
 }
 
+/* The members of the container whose bracket is just before p: the commas
+ * at its own level, plus one unless it is empty. Strings are skipped whole
+ * (a bracket or comma inside one is text). A container longer than
+ * DL_JSON_COUNT_SPAN bytes, or unclosed, is not counted (0). Each level
+ * looks ahead at most once per container and sibling containers do not
+ * overlap, so the looking costs O(levels counted * n) at worst. */
+static size_t count_members(const unsigned char *p, const unsigned char *end) {
+  const unsigned char *stop = (size_t)(end - p) > DL_JSON_COUNT_SPAN ? p + DL_JSON_COUNT_SPAN : end;
+  unsigned depth = 0;
+  size_t commas = 0;
+  int any = 0;
+  for (; p < stop; p++) {
+    unsigned char c = *p;
+    if (c == '"') {
+      for (p++; p < stop && *p != '"'; p++)
+        if (*p == '\\') p++;
+      any = 1;
+    } else if (c == '[' || c == '{') {
+      depth++;
+      any = 1;
+    } else if (c == ']' || c == '}') {
+      if (depth == 0) return any ? commas + 1 : 0;
+      depth--;
+    } else if (c == ',') {
+      if (depth == 0) commas++;
+    } else if (c > ' ') {
+      any = 1;
+    }
+  }
+  return 0;
+}
+
 static int is_object(const parser *ps, unsigned level) {
   return (int)(ps->open[level / 64] >> (level % 64) & 1);
 }
@@ -236,7 +268,9 @@ static int open_container(parser *ps, unsigned level) {
   uint64_t bit = (uint64_t)1 << (level % 64);
   ps->open[level / 64] = obj ? ps->open[level / 64] | bit : ps->open[level / 64] & ~bit;
   const unsigned char *s = ps->p++;
-  return ps->sink ? sunk(ps, s, ps->sink->open(ps->ctx, obj)) : 0;
+  if (ps->sink == NULL) return 0;
+  size_t count = level < DL_JSON_COUNT_LEVELS ? count_members(ps->p, ps->end) : 0;
+  return sunk(ps, s, ps->sink->open(ps->ctx, obj, count));
 }
 
 static int close_container(parser *ps, unsigned level) {

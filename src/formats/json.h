@@ -27,8 +27,14 @@ enum { DL_JSON_FALSE, DL_JSON_TRUE, DL_JSON_NULL };
  * parse and becomes the error's text. Strings are decoded UTF-8 with their
  * length (valid until the call returns); reals come as their token, for the
  * sink to convert. */
+/* open's count: how many members the container holds, looked ahead for
+ * the first DL_JSON_COUNT_LEVELS levels within DL_JSON_COUNT_SPAN bytes (so
+ * that tables are made at their size); 0 when not counted. A hint only. */
+#define DL_JSON_COUNT_LEVELS 32
+#define DL_JSON_COUNT_SPAN (64u << 10)
+
 typedef struct dl_json_sink {
-  const char *(*open)(void *ctx, int object);
+  const char *(*open)(void *ctx, int object, size_t count);
   const char *(*close)(void *ctx, int object);
   const char *(*key)(void *ctx, const char *s, size_t n);
   const char *(*string)(void *ctx, const char *s, size_t n);
