@@ -230,6 +230,20 @@ static void push_item(lua_State *L, const dl_scan_item *it) {
   lua_setfield(L, -2, "reason");
 }
 
+/* The result table, built in order as the items are read (pcall'd by
+ * l_scan_read, with its dl_scan_run). */
+static int build_items(lua_State *L) {
+  dl_scan_run *run = lua_touserdata(L, 1);
+  dl_scan *s = run->s;
+  lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
+  for (size_t i = 0; i < s->n; i++) {
+    dl_scan_wait(run, i);
+    push_item(L, &s->items[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 /* The scan's state lives in a userdata whose __gc frees it, so an error
  * while building the result (out of memory) leaks nothing. */
 static int scan_gc(lua_State *L) {
@@ -274,18 +288,21 @@ static int l_scan_read(lua_State *L) {
   } else {
     dir = ldl_checkcstr(L, 1);
   }
-  /* The same listing, sorting and reading as dynlib_scan (the C API). */
-  if (dl_scan_collect(s, dir, paths, recursive, (unsigned)(threads > 64 ? 64 : threads),
-                      NULL, NULL, &err) != 0) {
+  /* The same listing and sorting as dynlib_scan (the C API); then the
+   * tables are built here, in order, while worker threads read ahead. */
+  if (dl_scan_gather(s, dir, paths, recursive, &err) != 0) {
     if (err.code == DYNLIB_E_IO && strcmp(err.msg, "out of memory") == 0)
       return luaL_error(L, "dynlib: out of memory");
     return ldl_fail(L, &err);
   }
-  lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
-  for (size_t i = 0; i < s->n; i++) {
-    push_item(L, &s->items[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
+  dl_scan_run run;
+  dl_scan_start(&run, s, (unsigned)(threads > 64 ? 64 : threads), NULL, NULL);
+  /* Protected: the workers must be joined before any error goes on. */
+  lua_pushcfunction(L, build_items);
+  lua_pushlightuserdata(L, &run);
+  int rc = lua_pcall(L, 1, 1, 0);
+  dl_scan_finish(&run);
+  if (rc != LUA_OK) return lua_error(L);
   dl_scan_free(s, NULL); /* now: __gc covers only an error above */
   return 1;
 }

@@ -156,6 +156,8 @@ unsigned dl_os_cpu_count(void);
 /* Start fn(arg) on a new thread that receives no signals; 0 on success. */
 int dl_os_thread_start(dl_os_thread *t, void (*fn)(void *), void *arg);
 void dl_os_thread_join(dl_os_thread *t);
+/* Lets another thread run (a wait for a worker's result). */
+void dl_os_yield(void);
 
 /* ---- the system's library folders and path syntax ------------------------------- */
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,8 @@ int dl_os_thread_start(dl_os_thread *t, void (*fn)(void *), void *arg) {
 }
 
 void dl_os_thread_join(dl_os_thread *t) { pthread_join(t->id, NULL); }
+
+void dl_os_yield(void) { sched_yield(); }
 
 /* ---- the system's library folders and path syntax ---------------------------------- */
 

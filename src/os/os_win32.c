@@ -538,6 +538,8 @@ void dl_os_thread_join(dl_os_thread *t) {
   CloseHandle((HANDLE)t->handle);
 }
 
+void dl_os_yield(void) { SwitchToThread(); }
+
 /* ---- the system's library folders and path syntax ----------------------------------------------- */
 
 /* The application's folder (the host's .exe) and the system folder: what
