@@ -28,12 +28,65 @@ static const char PINNED_KEY = 'p';
  * text is read: containers are tables, each value goes into the table
  * below it as soon as it is complete. JSON null is dynlib.null (a NULL
  * light userdata) so arrays keep their length. */
+/* Short strings seen before (keys above all: every plugin's metadata says
+ * "name", "version", "iid"...), kept per Lua state so that pushing one
+ * again skips Lua's hashing and interning: a direct-mapped table of the
+ * bytes, the Lua strings in the cache's user value (a table, at the
+ * slot's index, which keeps them alive). */
+#define STR_SLOTS 64
+#define STR_MAX 24
+typedef struct str_cache {
+  unsigned char len[STR_SLOTS]; /* 255: empty */
+  char bytes[STR_SLOTS][STR_MAX];
+} str_cache;
+static const char STR_CACHE_KEY = 's';
+
+/* Pushes the cache's string table; *out the cache. */
+static void str_cache_get(lua_State *L, str_cache **out) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STR_CACHE_KEY) == LUA_TNIL) {
+    lua_pop(L, 1);
+    str_cache *c = lua_newuserdatauv(L, sizeof *c, 1);
+    memset(c->len, 255, sizeof c->len);
+    lua_createtable(L, STR_SLOTS, 0);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &STR_CACHE_KEY);
+  }
+  *out = lua_touserdata(L, -1);
+  lua_getiuservalue(L, -1, 1);
+  lua_remove(L, -2);
+}
+
 typedef struct builder {
   lua_State *L;
+  str_cache *cache;
+  int strings;               /* stack index of the cache's strings */
   int level;                 /* open containers */
   unsigned char obj[MAX_DEPTH + 1];
   lua_Integer n[MAX_DEPTH + 1]; /* items so far, per open array */
 } builder;
+
+static void push_str(builder *b, const char *s, size_t n) {
+  lua_State *L = b->L;
+  if (n > STR_MAX) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  unsigned h = (unsigned)n * 31u;
+  if (n > 0)
+    h += (unsigned char)s[0] * 7u + (unsigned char)s[n / 2] * 3u + (unsigned char)s[n - 1];
+  h %= STR_SLOTS;
+  str_cache *c = b->cache;
+  if (c->len[h] == n && memcmp(c->bytes[h], s, n) == 0) {
+    lua_rawgeti(L, b->strings, (lua_Integer)h + 1);
+    return;
+  }
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, b->strings, (lua_Integer)h + 1); /* the array part: no allocation */
+  memcpy(c->bytes[h], s, n);
+  c->len[h] = (unsigned char)n;
+}
 
 /* A complete value on the stack top: into its container (the top value
  * stays). */
@@ -67,7 +120,7 @@ static const char *b_close(void *ctx, int object) {
 
 static const char *b_key(void *ctx, const char *s, size_t n) {
   lua_State *L = ((builder *)ctx)->L;
-  lua_pushlstring(L, s, n);
+  push_str(ctx, s, n);
   lua_pushvalue(L, -1);
   if (lua_rawget(L, -3) != LUA_TNIL) return "duplicate object key";
   lua_pop(L, 1);
@@ -76,7 +129,7 @@ static const char *b_key(void *ctx, const char *s, size_t n) {
 
 static const char *b_string(void *ctx, const char *s, size_t n) {
   if (((builder *)ctx)->level >= MAX_DEPTH) return DEEP;
-  lua_pushlstring(((builder *)ctx)->L, s, n);
+  push_str(ctx, s, n);
   return place(ctx);
 }
 
@@ -136,11 +189,16 @@ static int push_meta(lua_State *L, const char *path, const char *json,
   b.L = L;
   b.level = 0;
   luaL_checkstack(L, 2 * MAX_DEPTH + 8, "metadata nested too deep");
+  str_cache_get(L, &b.cache);
+  b.strings = lua_gettop(L);
   size_t i = 0;
   while (i < length && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t'))
     i++;
   int array = i < length && json[i] == '[';
-  if (!array && dl_json_parse(json, length, &LUA_SINK, &b, &built) == 0) return 0;
+  if (!array && dl_json_parse(json, length, &LUA_SINK, &b, &built) == 0) {
+    lua_replace(L, b.strings); /* the result where the cache's table was */
+    return 0;
+  }
   lua_settop(L, top);
   int bad = dl_json_parse(json, length, NULL, NULL, &checked) != 0;
   int built_bad = !array && built.text != DEEP; /* an error in the text */
