@@ -238,9 +238,9 @@ describe("dynlib.scan's system calls", function()
   H.it_if(have_strace, "needs strace on a native run")(
     "reads one plugin's metadata with a stat, an open, one pread and a close", function()
     local by = syscalls_by_name(("assert(d.metadata(%q))"):format(PFIX .. "/libmarker.so"))
-    local total = 0
-    for _, n in pairs(by) do total = total + n end
-    assert.equal(4, total) -- the stat before the open, for FIFOs and devices
-    assert.same({1, 1, 1}, {(by.openat or 0) + (by.open or 0), by.pread64, by.close})
+    -- the stat before the open (FIFOs and devices are never opened), and
+    -- no fstat after it (memory calls vary: a sanitizer's runtime adds some)
+    local stats = (by.newfstatat or 0) + (by.fstat or 0) + (by.statx or 0) + (by.stat or 0)
+    assert.same({1, 1, 1, 1}, {stats, (by.openat or 0) + (by.open or 0), by.pread64, by.close})
   end)
 end)
