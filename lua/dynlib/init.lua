@@ -8,7 +8,7 @@ local core = require("dynlib.core")
 -- through `core`); everything else is the public API.
 local private = {scan_read = true, private_copy = true, remove_copy = true, instance = true,
                  plugin_open = true, get_path = true, set_path = true,
-                 open_options = true, check_open_values = true}
+                 open_options = true, check_open_values = true, json_decode = true}
 
 local M = {}
 for k, v in pairs(core) do

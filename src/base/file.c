@@ -37,37 +37,45 @@ int dl_file_error(dynlib_error *err, const char *path, int e) {
   return dl_seterr(err, DYNLIB_E_IO, "%s: %s", path, dl_os_strerror(e, buf, sizeof buf));
 }
 
-/* Opens path and checks the opened file (the path may have been swapped
- * since any earlier look at it: only the descriptor is trusted). */
-static int open_checked(dl_file *f, const char *path, dynlib_error *err) {
-  dl_os_fd fd;
+/* Checks the opened file (the path may have been swapped since any earlier
+ * look at it: only the descriptor is trusted); closes it on failure. */
+int dl_file_check(dl_file *f, dynlib_error *err) {
   dl_os_info st;
-  int e = dl_os_open_read(path, &fd);
-  if (e != 0) return dl_file_error(err, path, e);
-  if ((e = dl_os_fstat(fd, &st)) != 0) {
-    dl_os_close(fd);
+  int e = dl_os_fstat(f->fd, &st);
+  if (e == 0 && st.kind == DL_OS_FILE && st.size > 0) {
+    f->size = st.size;
+    f->dev = st.dev;
+    f->ino = st.ino;
+    return 0;
+  }
+  dl_file_close(f);
+  if (e != 0) return dl_file_error(err, f->path, e);
+  return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: %s, not a library", f->path,
+                   st.kind == DL_OS_FILE ? "empty file" : "not a regular file");
+}
+
+/* Opens path, nothing read yet and the size unknown until checked. */
+static int open_only(dl_file *f, const char *path, dynlib_error *err) {
+  int e = dl_os_open_read(path, &f->fd);
+  if (e != 0) {
+    f->fd = DL_OS_NO_FD;
     return dl_file_error(err, path, e);
   }
-  if (st.kind != DL_OS_FILE || st.size == 0) {
-    dl_os_close(fd);
-    return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY, "%s: %s, not a library", path,
-                     st.kind == DL_OS_FILE ? "empty file" : "not a regular file");
-  }
-  f->fd = fd;
   f->cache = NULL;
   f->headlen = 0;
   f->head_read = 0;
-  f->size = st.size;
-  f->dev = st.dev;
-  f->ino = st.ino;
+  f->size = 0;
   return 0;
 }
 
-int dl_file_open(dl_file *f, const char *path, dynlib_error *err) {
+static int open_checked(dl_file *f, const char *path, dynlib_error *err) {
+  if (open_only(f, path, err) != 0) return -1;
+  return dl_file_check(f, err);
+}
+
+/* stat first: opening a FIFO blocks and opening a device can have effects. */
+static int stat_first(const char *path, dynlib_error *err) {
   dl_os_info st;
-  f->fd = DL_OS_NO_FD;
-  f->path = path;
-  /* stat first: opening a FIFO blocks and opening a device can have effects. */
   int e = dl_os_stat(path, &st);
   if (e != 0) return dl_file_error(err, path, e);
   if (st.kind != DL_OS_FILE)
@@ -76,7 +84,32 @@ int dl_file_open(dl_file *f, const char *path, dynlib_error *err) {
   if (st.size == 0)
     return dl_seterr(err, DYNLIB_E_NOT_A_LIBRARY,
                      "%s: empty file, not a library", path);
+  return 0;
+}
+
+int dl_file_open(dl_file *f, const char *path, dynlib_error *err) {
+  f->fd = DL_OS_NO_FD;
+  f->path = path;
+  if (stat_first(path, err) != 0) return -1;
   return open_checked(f, path, err);
+}
+
+int dl_file_open_deferred(dl_file *f, const char *path, int listed,
+                          dynlib_error *err) {
+  f->fd = DL_OS_NO_FD;
+  f->path = path;
+  f->cache = NULL;
+  if (!listed && stat_first(path, err) != 0) return -1;
+  return open_only(f, path, err);
+}
+
+size_t dl_file_head(dl_file *f) {
+  if (!f->head_read) {
+    size_t got;
+    f->head_read = 1;
+    if (dl_os_read_upto(f->fd, 0, f->head, DL_FILE_HEAD, &got) == 0) f->headlen = got;
+  }
+  return f->headlen;
 }
 
 int dl_file_open_listed(dl_file *f, const char *path, dynlib_error *err) {
@@ -127,6 +160,8 @@ int dl_file_read_at(void *ctx, uint64_t off, void *buf, size_t len) {
     f->head_read = 1;
     if (dl_os_read_at(f->fd, 0, f->head, n) == 0) f->headlen = n;
   }
+  /* The head may have been read before the size was known (dl_file_head):
+   * the first check keeps every read inside the size all the same. */
   if (off + len <= f->headlen) {
     memcpy(buf, f->head + off, len);
     return 0;

@@ -34,6 +34,24 @@ int dl_file_open(dl_file *f, const char *path, dynlib_error *err);
  * listing says is a regular file: the check on the opened file decides. */
 int dl_file_open_listed(dl_file *f, const char *path, dynlib_error *err);
 
+/* Open without the check on the opened file, for a reader that can often
+ * answer from the first bytes alone (a scan's metadata): one system call
+ * (with listed, for a path a directory listing called a regular file) or
+ * two (a stat first, refusing what is not a regular file, as
+ * dl_file_open). The size is unknown (0) and dl_file_read_at reads nothing
+ * until dl_file_check; dl_file_head may be read before. */
+int dl_file_open_deferred(dl_file *f, const char *path, int listed,
+                          dynlib_error *err);
+
+/* The deferred check: fstat of the opened file, which must be a regular,
+ * non-empty file; sets the size. On failure the file is closed. */
+int dl_file_check(dl_file *f, dynlib_error *err);
+
+/* The first bytes of the file (up to DL_FILE_HEAD, fewer when the file is
+ * shorter), read with one system call on first use; returns how many are
+ * in f->head (0 when the read failed: a FIFO, a directory...). */
+size_t dl_file_head(dl_file *f);
+
 /* The read-at callback for readers (elf.c, meta.c): reads exactly len bytes
  * at off; returns 0, or -1 on error or short read. ctx is a dl_file *.
  * Small reads are served from a few cached blocks: inspection reads many

@@ -1,11 +1,10 @@
 /*
  * meta.c - plugin support in the binding: metadata as Lua tables
- * (jansson: integers stay integers, depth bounded), plugin instances and
- * Lua-facing entry points, and folder scans (dir.c) whose JSON is parsed
- * on the threads that read it.
+ * (built straight from the text by formats/json.c's reader: integers stay
+ * integers, depth bounded), plugin instances and Lua-facing entry points,
+ * and folder scans (dir.c).
  */
 #define _GNU_SOURCE
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +13,7 @@
 #include "binding/util.h"
 #include "core/copy.h"
 #include "core/dir.h"
+#include "formats/json.h"
 #include "os/os.h"
 
 /* Deeper metadata than this is refused: a hostile file must not make the
@@ -24,73 +24,195 @@ static const char PINNED_KEY = 'p';
 
 /* ---- JSON -> Lua ------------------------------------------------------- */
 
-/* Pushes v; returns 0, or -1 when nested deeper than MAX_DEPTH. JSON null
- * is dynlib.null (a NULL light userdata) so arrays keep their length. */
-static int push_json(lua_State *L, json_t *v, int depth) {
-  if (depth > MAX_DEPTH) return -1;
-  luaL_checkstack(L, 4, "metadata nested too deep");
-  switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-      lua_createtable(L, 0, (int)json_object_size(v));
-      const char *key;
-      json_t *val;
-      json_object_foreach(v, key, val) {
-        if (push_json(L, val, depth + 1) != 0) return -1;
-        lua_setfield(L, -2, key);
-      }
-      return 0;
-    }
-    case JSON_ARRAY: {
-      size_t n = json_array_size(v);
-      lua_createtable(L, n > 1000000 ? 0 : (int)n, 0);
-      for (size_t i = 0; i < n; i++) {
-        if (push_json(L, json_array_get(v, i), depth + 1) != 0) return -1;
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-      }
-      return 0;
-    }
-    case JSON_STRING:
-      lua_pushlstring(L, json_string_value(v), json_string_length(v));
-      return 0;
-    case JSON_INTEGER:
-      lua_pushinteger(L, (lua_Integer)json_integer_value(v));
-      return 0;
-    case JSON_REAL:
-      lua_pushnumber(L, (lua_Number)json_real_value(v));
-      return 0;
-    case JSON_TRUE: lua_pushboolean(L, 1); return 0;
-    case JSON_FALSE: lua_pushboolean(L, 0); return 0;
-    default: lua_pushlightuserdata(L, NULL); return 0;
+/* The sink of formats/json.c that builds Lua values on the stack as the
+ * text is read: containers are tables, each value goes into the table
+ * below it as soon as it is complete. JSON null is dynlib.null (a NULL
+ * light userdata) so arrays keep their length. */
+/* Short strings seen before (keys above all: every plugin's metadata says
+ * "name", "version", "iid"...), kept per Lua state so that pushing one
+ * again skips Lua's hashing and interning: a direct-mapped table of the
+ * bytes, the Lua strings in the cache's user value (a table, at the
+ * slot's index, which keeps them alive). */
+#define STR_SLOTS 64
+#define STR_MAX 24
+typedef struct str_cache {
+  unsigned char len[STR_SLOTS]; /* 255: empty */
+  char bytes[STR_SLOTS][STR_MAX];
+} str_cache;
+static const char STR_CACHE_KEY = 's';
+
+/* Pushes the cache's string table; *out the cache. */
+static void str_cache_get(lua_State *L, str_cache **out) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STR_CACHE_KEY) == LUA_TNIL) {
+    lua_pop(L, 1);
+    str_cache *c = lua_newuserdatauv(L, sizeof *c, 1);
+    memset(c->len, 255, sizeof c->len);
+    lua_createtable(L, STR_SLOTS, 0);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &STR_CACHE_KEY);
   }
+  *out = lua_touserdata(L, -1);
+  lua_getiuservalue(L, -1, 1);
+  lua_remove(L, -2);
 }
 
-/* The record's JSON as a jansson object, or NULL with the reason in why
- * ("path: bad metadata: ..."). Safe on any thread (the scan's workers). */
-static json_t *parse_meta(const char *path, const char *json, size_t length,
-                          char *why, size_t whysz) {
-  json_error_t jerr;
-  json_t *root = json_loadb(json, length, JSON_REJECT_DUPLICATES, &jerr);
-  if (root == NULL) {
-    snprintf(why, whysz, "%s: bad metadata: invalid JSON at line %d column %d: %s",
-             path, jerr.line, jerr.column, jerr.text);
-    return NULL;
+typedef struct builder {
+  lua_State *L;
+  str_cache *cache;
+  int strings;               /* stack index of the cache's strings */
+  int level;                 /* open containers */
+  unsigned char obj[MAX_DEPTH + 1];
+  lua_Integer n[MAX_DEPTH + 1]; /* items so far, per open array */
+} builder;
+
+static void push_str(builder *b, const char *s, size_t n) {
+  lua_State *L = b->L;
+  if (n > STR_MAX) {
+    lua_pushlstring(L, s, n);
+    return;
   }
-  if (!json_is_object(root)) {
-    json_decref(root);
-    snprintf(why, whysz, "%s: bad metadata: the JSON is not an object", path);
-    return NULL;
+  unsigned h = (unsigned)n * 31u;
+  if (n > 0)
+    h += (unsigned char)s[0] * 7u + (unsigned char)s[n / 2] * 3u + (unsigned char)s[n - 1];
+  h %= STR_SLOTS;
+  str_cache *c = b->cache;
+  if (c->len[h] == n && memcmp(c->bytes[h], s, n) == 0) {
+    lua_rawgeti(L, b->strings, (lua_Integer)h + 1);
+    return;
   }
-  return root;
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, b->strings, (lua_Integer)h + 1); /* the array part: no allocation */
+  memcpy(c->bytes[h], s, n);
+  c->len[h] = (unsigned char)n;
 }
 
-/* Pushes root as a table; on failure pushes nothing and gives the reason. */
-static int push_meta(lua_State *L, const char *path, json_t *root, char *why,
-                     size_t whysz) {
+/* A complete value on the stack top: into its container (the top value
+ * stays). */
+static const char *place(builder *b) {
+  if (b->level == 0) return NULL;
+  if (b->obj[b->level - 1]) lua_rawset(b->L, -3);
+  else lua_rawseti(b->L, -2, ++b->n[b->level - 1]);
+  return NULL;
+}
+
+/* The builder's refusal of a value deeper than MAX_DEPTH (the top value
+ * is at depth 1): told apart from errors in the text by its address. */
+static const char DEEP[] = "nested too deep";
+
+static const char *b_open(void *ctx, int object, size_t count) {
+  builder *b = ctx;
+  if (b->level >= MAX_DEPTH) return DEEP;
+  int n = count > 1000000 ? 0 : (int)count; /* a hint: never a huge table up front */
+  lua_createtable(b->L, object ? 0 : n, object ? n : 0);
+  b->obj[b->level] = (unsigned char)object;
+  b->n[b->level++] = 0;
+  return NULL;
+}
+
+static const char *b_close(void *ctx, int object) {
+  builder *b = ctx;
+  (void)object;
+  b->level--;
+  return place(b);
+}
+
+static const char *b_key(void *ctx, const char *s, size_t n) {
+  lua_State *L = ((builder *)ctx)->L;
+  push_str(ctx, s, n);
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) != LUA_TNIL) return "duplicate object key";
+  lua_pop(L, 1);
+  return NULL;
+}
+
+static const char *b_string(void *ctx, const char *s, size_t n) {
+  if (((builder *)ctx)->level >= MAX_DEPTH) return DEEP;
+  push_str(ctx, s, n);
+  return place(ctx);
+}
+
+static const char *b_integer(void *ctx, int64_t v) {
+  if (((builder *)ctx)->level >= MAX_DEPTH) return DEEP;
+  lua_pushinteger(((builder *)ctx)->L, (lua_Integer)v);
+  return place(ctx);
+}
+
+/* A real's token as Lua reads it (the locale's decimal point handled);
+ * like jansson, an overflow to infinity is refused. */
+static const char *b_real(void *ctx, const char *token, size_t n) {
+  lua_State *L = ((builder *)ctx)->L;
+  char buf[64];
+  if (((builder *)ctx)->level >= MAX_DEPTH) return DEEP;
+  const char *t = buf;
+  if (n < sizeof buf) {
+    memcpy(buf, token, n);
+    buf[n] = '\0';
+  } else {
+    t = lua_pushlstring(L, token, n);
+  }
+  size_t ok = lua_stringtonumber(L, t);
+  if (t != buf) lua_remove(L, -2);
+  if (ok == 0) return "invalid number";
+  lua_Number v = lua_tonumber(L, -1);
+  if (v - v != 0) return "real number overflow"; /* inf - inf is NaN */
+  return place(ctx);
+}
+
+static const char *b_literal(void *ctx, int which) {
+  lua_State *L = ((builder *)ctx)->L;
+  if (((builder *)ctx)->level >= MAX_DEPTH) return DEEP;
+  if (which == DL_JSON_NULL) lua_pushlightuserdata(L, NULL);
+  else lua_pushboolean(L, which == DL_JSON_TRUE);
+  return place(ctx);
+}
+
+static const dl_json_sink LUA_SINK = {b_open, b_close, b_key, b_string,
+                                      b_integer, b_real, b_literal};
+
+/* Is a before b in the text? */
+static int earlier(const dl_json_result *a, const dl_json_result *b) {
+  return a->line < b->line || (a->line == b->line && a->column < b->column);
+}
+
+/* Pushes the record's JSON as a table; on failure pushes nothing and gives
+ * the reason ("path: bad metadata: ..."). One pass builds the tables; only
+ * when it fails (or the top is an array) does a checking pass decide what
+ * to say, in the order jansson said it: the first error in the text, then
+ * "not an object", then the nesting bound. */
+static int push_meta(lua_State *L, const char *path, const char *json,
+                     size_t length, char *why, size_t whysz) {
   int top = lua_gettop(L);
-  if (push_json(L, root, 1) == 0) return 0;
+  builder b;
+  dl_json_result built, checked;
+  b.L = L;
+  b.level = 0;
+  luaL_checkstack(L, 2 * MAX_DEPTH + 8, "metadata nested too deep");
+  str_cache_get(L, &b.cache);
+  b.strings = lua_gettop(L);
+  size_t i = 0;
+  while (i < length && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t'))
+    i++;
+  int array = i < length && json[i] == '[';
+  if (!array && dl_json_parse(json, length, &LUA_SINK, &b, &built) == 0) {
+    lua_replace(L, b.strings); /* the result where the cache's table was */
+    return 0;
+  }
   lua_settop(L, top);
-  snprintf(why, whysz, "%s: bad metadata: nested deeper than %d levels", path,
-           MAX_DEPTH);
+  int bad = dl_json_parse(json, length, NULL, NULL, &checked) != 0;
+  int built_bad = !array && built.text != DEEP; /* an error in the text */
+  if (bad || built_bad) {
+    const dl_json_result *r =
+        bad && (!built_bad || earlier(&checked, &built)) ? &checked : &built;
+    snprintf(why, whysz, "%s: bad metadata: invalid JSON at line %d column %d: %s",
+             path, r->line, r->column, r->text);
+  } else if (!checked.top_object) {
+    snprintf(why, whysz, "%s: bad metadata: the JSON is not an object", path);
+  } else {
+    snprintf(why, whysz, "%s: bad metadata: nested deeper than %d levels", path,
+             MAX_DEPTH);
+  }
   return -1;
 }
 
@@ -104,17 +226,14 @@ static int fail_with(lua_State *L, const char *msg, const char *code) {
 /* dynlib.metadata(path) -> meta, info | nil, msg, code.
  * info = {format =, abi =, source = "note"|"section"|"search", json =}.
  * The record comes from the C API (dynlib_metadata_record), checked for
- * size and UTF-8; the JSON is parsed here. */
+ * size and UTF-8; the tables are built here from its text. */
 static int l_metadata(lua_State *L) {
   const char *path = ldl_checkcstr(L, 1);
   dynlib_meta *m;
   dynlib_error err;
   if (dynlib_metadata_record(path, &m, &err) != 0) return ldl_fail(L, &err);
   char why[DYNLIB_MSG_MAX];
-  json_t *root = parse_meta(path, m->json, m->length, why, sizeof why);
-  int ok = root != NULL && push_meta(L, path, root, why, sizeof why) == 0;
-  json_decref(root);
-  if (!ok) {
+  if (push_meta(L, path, m->json, m->length, why, sizeof why) != 0) {
     dynlib_meta_free(m);
     return fail_with(L, why, "bad_metadata");
   }
@@ -131,26 +250,23 @@ static int l_metadata(lua_State *L) {
   return 2;
 }
 
-/* ---- scans ------------------------------------------------------------- */
-
-/* On the scan's worker threads: the JSON is parsed where it was read. */
-static void parse_hook(dl_scan_item *it, void *ctx) {
-  (void)ctx;
+/* core.json_decode(text [, name]) -> table | nil, msg, "bad_metadata": the
+ * metadata reader alone, on any text (specs, tools). name stands for the
+ * path in messages. */
+static int l_json_decode(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *name = luaL_optstring(L, 2, "(text)");
   char why[DYNLIB_MSG_MAX];
-  json_t *root = parse_meta(it->path, it->meta.json, it->meta.length, why,
-                            sizeof why);
-  dl_meta_free(&it->meta); /* the text is no longer needed */
-  if (root) {
-    it->user = root;
-    return;
-  }
-  it->code = DYNLIB_E_BAD_METADATA;
-  it->msg = strdup(why);
+  if (push_meta(L, name, text, len, why, sizeof why) != 0)
+    return fail_with(L, why, "bad_metadata");
+  return 1;
 }
 
-static void drop_json(void *user) { json_decref(user); }
+/* ---- scans ------------------------------------------------------------- */
 
-/* One item as {path =, meta =} or {path =, code =, reason =}. */
+/* One item as {path =, meta =} or {path =, code =, reason =}. The worker
+ * threads only read; the tables are built here, from each record's text. */
 static void push_item(lua_State *L, const dl_scan_item *it) {
   char why[DYNLIB_MSG_MAX];
   dynlib_code code = it->code;
@@ -159,7 +275,7 @@ static void push_item(lua_State *L, const dl_scan_item *it) {
   lua_pushstring(L, it->path);
   lua_setfield(L, -2, "path");
   if (code == DYNLIB_OK) {
-    if (push_meta(L, it->path, it->user, why, sizeof why) == 0) {
+    if (push_meta(L, it->path, it->meta.json, it->meta.length, why, sizeof why) == 0) {
       lua_setfield(L, -2, "meta");
       return;
     }
@@ -172,11 +288,25 @@ static void push_item(lua_State *L, const dl_scan_item *it) {
   lua_setfield(L, -2, "reason");
 }
 
+/* The result table, built in order as the items are read (pcall'd by
+ * l_scan_read, with its dl_scan_run). */
+static int build_items(lua_State *L) {
+  dl_scan_run *run = lua_touserdata(L, 1);
+  dl_scan *s = run->s;
+  lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
+  for (size_t i = 0; i < s->n; i++) {
+    dl_scan_wait(run, i);
+    push_item(L, &s->items[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
 /* The scan's state lives in a userdata whose __gc frees it, so an error
  * while building the result (out of memory) leaks nothing. */
 static int scan_gc(lua_State *L) {
   dl_scan *s = lua_touserdata(L, 1);
-  dl_scan_free(s, drop_json);
+  dl_scan_free(s, NULL);
   return 0;
 }
 
@@ -216,20 +346,22 @@ static int l_scan_read(lua_State *L) {
   } else {
     dir = ldl_checkcstr(L, 1);
   }
-  /* The same listing, sorting and reading as dynlib_scan (the C API), with
-   * the JSON parsed on the threads that read it. */
-  if (dl_scan_collect(s, dir, paths, recursive, (unsigned)(threads > 64 ? 64 : threads),
-                      parse_hook, NULL, &err) != 0) {
+  /* The same listing and sorting as dynlib_scan (the C API); then the
+   * tables are built here, in order, while worker threads read ahead. */
+  if (dl_scan_gather(s, dir, paths, recursive, &err) != 0) {
     if (err.code == DYNLIB_E_IO && strcmp(err.msg, "out of memory") == 0)
       return luaL_error(L, "dynlib: out of memory");
     return ldl_fail(L, &err);
   }
-  lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
-  for (size_t i = 0; i < s->n; i++) {
-    push_item(L, &s->items[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  dl_scan_free(s, drop_json); /* now: __gc covers only an error above */
+  dl_scan_run run;
+  dl_scan_start(&run, s, (unsigned)(threads > 64 ? 64 : threads), NULL, NULL);
+  /* Protected: the workers must be joined before any error goes on. */
+  lua_pushcfunction(L, build_items);
+  lua_pushlightuserdata(L, &run);
+  int rc = lua_pcall(L, 1, 1, 0);
+  dl_scan_finish(&run);
+  if (rc != LUA_OK) return lua_error(L);
+  dl_scan_free(s, NULL); /* now: __gc covers only an error above */
   return 1;
 }
 
@@ -309,10 +441,7 @@ void ldl_open_meta(lua_State *L) {
                                    {"scan_read", l_scan_read},
                                    {"private_copy", l_private_copy},
                                    {"remove_copy", l_remove_copy},
+                                   {"json_decode", l_json_decode},
                                    {NULL, NULL}};
   luaL_setfuncs(L, funcs, 0);
-  /* jansson seeds its hash function on first use (reading /dev/urandom):
-   * do it now, once, so a metadata read costs the same system calls every
-   * time and the scan's threads never race to seed it. */
-  json_object_seed(0);
 }

@@ -15,7 +15,7 @@
 #include "base/internal.h"
 #include "os/os.h"
 
-#define MAX_THREADS 8
+#define MAX_THREADS 8 /* dl_scan_run's tid[] */
 #define ITEMS_PER_THREAD 32
 
 void dl_scan_init(dl_scan *s) {
@@ -181,33 +181,32 @@ static int refuse_kind(const dl_scan_item *it, dynlib_error *err) {
 }
 
 static void read_item(dl_scan_item *it, dl_scan_hook hook, void *ctx) {
-  if (it->code != DYNLIB_OK) return; /* a sub-folder that could not be read */
   dynlib_error err;
-  int rc;
+  int rc = 0;
+  if (it->code != DYNLIB_OK) goto done; /* a sub-folder that could not be read */
   if (it->kind == DL_KIND_FILE) rc = dl_meta_read_regular(it->path, &it->meta, &err);
   else if (it->kind == DL_KIND_UNKNOWN) rc = dl_meta_read(it->path, &it->meta, &err);
   else rc = refuse_kind(it, &err);
   if (rc != 0) {
     it->code = err.code != DYNLIB_OK ? err.code : DYNLIB_E_IO;
     it->msg = strdup(err.msg);
-    return;
+  } else if (hook) {
+    hook(it, ctx);
   }
-  if (hook) hook(it, ctx);
+done:
+  __atomic_store_n(&it->done, 1, __ATOMIC_RELEASE);
 }
 
-struct job {
-  dl_scan *s;
-  dl_scan_hook hook;
-  void *ctx;
-  size_t next; /* the next item to read: taken with an atomic add */
-};
+/* Takes the next unread item and reads it: 0 when none was left. */
+static int read_next(dl_scan_run *run) {
+  size_t i = __atomic_fetch_add(&run->next, 1, __ATOMIC_RELAXED);
+  if (i >= run->s->n) return 0;
+  read_item(&run->s->items[i], run->hook, run->ctx);
+  return 1;
+}
 
 static void work(void *arg) {
-  struct job *j = arg;
-  for (;;) {
-    size_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-    if (i >= j->s->n) break;
-    read_item(&j->s->items[i], j->hook, j->ctx);
+  while (read_next(arg)) {
   }
 }
 
@@ -224,21 +223,40 @@ static unsigned pick_threads(size_t n, unsigned asked) {
   return t;
 }
 
-void dl_scan_read(dl_scan *s, unsigned threads, dl_scan_hook hook, void *ctx) {
-  struct job j = {s, hook, ctx, 0};
+void dl_scan_start(dl_scan_run *run, dl_scan *s, unsigned threads,
+                   dl_scan_hook hook, void *ctx) {
+  run->s = s;
+  run->hook = hook;
+  run->ctx = ctx;
+  run->next = 0;
+  run->started = 0;
   unsigned t = pick_threads(s->n, threads);
-  dl_os_thread tid[MAX_THREADS];
-  unsigned started = 0;
-  if (t > 1)
-    while (started < t - 1 && dl_os_thread_start(&tid[started], work, &j) == 0)
-      started++;
-  work(&j); /* this thread reads too; with no worker, it reads everything */
-  for (unsigned i = 0; i < started; i++) dl_os_thread_join(&tid[i]);
+  while (run->started + 1 < t && dl_os_thread_start(&run->tid[run->started], work, run) == 0)
+    run->started++;
 }
 
-int dl_scan_collect(dl_scan *s, const char *dir, const char *const *paths,
-                    int recursive, unsigned threads, dl_scan_hook hook,
-                    void *ctx, dynlib_error *err) {
+void dl_scan_wait(dl_scan_run *run, size_t i) {
+  const dl_scan_item *it = &run->s->items[i];
+  while (!__atomic_load_n(&it->done, __ATOMIC_ACQUIRE)) {
+    /* Another thread has it: read a later one meanwhile, or let it run. */
+    if (!read_next(run)) dl_os_yield();
+  }
+}
+
+void dl_scan_finish(dl_scan_run *run) {
+  work(run); /* with no worker, this thread reads everything */
+  for (unsigned i = 0; i < run->started; i++) dl_os_thread_join(&run->tid[i]);
+  run->started = 0;
+}
+
+void dl_scan_read(dl_scan *s, unsigned threads, dl_scan_hook hook, void *ctx) {
+  dl_scan_run run;
+  dl_scan_start(&run, s, threads, hook, ctx);
+  dl_scan_finish(&run);
+}
+
+int dl_scan_gather(dl_scan *s, const char *dir, const char *const *paths,
+                   int recursive, dynlib_error *err) {
   if (paths) {
     for (size_t i = 0; paths[i]; i++)
       if (dl_scan_add(s, paths[i], err) != 0) return -1;
@@ -246,6 +264,13 @@ int dl_scan_collect(dl_scan *s, const char *dir, const char *const *paths,
     return -1;
   }
   dl_scan_sort(s);
+  return 0;
+}
+
+int dl_scan_collect(dl_scan *s, const char *dir, const char *const *paths,
+                    int recursive, unsigned threads, dl_scan_hook hook,
+                    void *ctx, dynlib_error *err) {
+  if (dl_scan_gather(s, dir, paths, recursive, err) != 0) return -1;
   dl_scan_read(s, threads, hook, ctx);
   return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "dynlib.h"
 #include "formats/meta.h"
+#include "os/os.h"
 
 /* What a directory entry is, as far as the listing knows without opening
  * it (readdir's d_type, lstat/stat for links and unknown types). */
@@ -38,6 +39,7 @@ typedef struct dl_scan_item {
                        when memory ran out) */
   dl_meta meta;
   void *user;       /* set by the caller's hook */
+  int done;         /* read (atomic: set by the reader, release) */
 } dl_scan_item;
 
 typedef struct dl_scan {
@@ -72,6 +74,36 @@ void dl_scan_sort(dl_scan *s);
  * 32 items at least, so small folders stay on this thread); 1 means this
  * thread only. Worker threads block every signal. */
 void dl_scan_read(dl_scan *s, unsigned threads, dl_scan_hook hook, void *ctx);
+
+/* A read shared with worker threads while the calling thread takes the
+ * items in order as they are ready (dl_scan_wait), so its own work on the
+ * first items (the binding builds Lua tables) overlaps the reading of the
+ * rest. Between start and finish, s must not change. */
+typedef struct dl_scan_run {
+  dl_scan *s;
+  dl_scan_hook hook;
+  void *ctx;
+  size_t next; /* the next item to read: taken with an atomic add */
+  unsigned started;
+  dl_os_thread tid[8];
+} dl_scan_run;
+
+/* Starts the workers (threads as dl_scan_read's, counting this thread). */
+void dl_scan_start(dl_scan_run *run, dl_scan *s, unsigned threads,
+                   dl_scan_hook hook, void *ctx);
+
+/* Returns once item i is read; reads items itself meanwhile (any not yet
+ * taken), so it never waits on threads that could not start. */
+void dl_scan_wait(dl_scan_run *run, size_t i);
+
+/* Reads what is left and joins the workers. */
+void dl_scan_finish(dl_scan_run *run);
+
+/* Lists (or takes the caller's paths, a NULL-terminated list, when paths
+ * is not NULL) and sorts; reads nothing. Errors as dl_scan_list's or
+ * dl_scan_add's. */
+int dl_scan_gather(dl_scan *s, const char *dir, const char *const *paths,
+                   int recursive, dynlib_error *err);
 
 /* All of a scan: the caller's paths (a NULL-terminated list) when paths
  * is not NULL, else the listing of dir; then sorted and read (the hook as

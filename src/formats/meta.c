@@ -184,11 +184,16 @@ static int walk_notes(const dl_elf *e, uint64_t off, uint64_t size,
   return 0;
 }
 
-static int from_segments(const dl_elf *e, dl_meta *out, dynlib_error *err) {
+/* The PT_NOTE segments in order: 1 found, 0 none, -1 error. With strict
+ * (the head-only pass), a note segment outside the bytes at hand gives -3,
+ * undecided: the whole file might hold the record there. */
+static int from_segments(const dl_elf *e, int strict, dl_meta *out,
+                         dynlib_error *err) {
   for (unsigned i = 0; i < e->phnum; i++) {
     dl_elf_phdr ph;
     if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
     if (ph.type != PT_NOTE) continue;
+    if (strict && !dl_elf_in_file(e, ph.offset, ph.filesz)) return -3;
     int r = walk_notes(e, ph.offset, ph.filesz, ph.align, DL_META_NOTE, out, err);
     if (r != 0) return r;
   }
@@ -264,7 +269,7 @@ static int from_search(const dl_elf *e, dl_next_data_fn next_data,
 int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
                      dynlib_error *err) {
   memset(out, 0, sizeof *out);
-  int r = from_segments(e, out, err);
+  int r = from_segments(e, 0, out, err);
   if (r == 0) r = from_sections(e, out, err);
   /* Only a shared object can be a plugin: a core dump or an executable
    * without a section table is not searched (a core file can be huge). */
@@ -322,18 +327,53 @@ static int read_opened(dl_file *f, const char *path, dl_meta *out,
   return rc;
 }
 
+/* The common case answered from the file's first bytes alone (one read,
+ * no fstat): an ELF header whose program headers and note segments lie in
+ * the head, our record in one of them. Taken only when the whole file
+ * cannot answer otherwise: found through a PT_NOTE segment with every note
+ * segment before it inside the head. Anything else (an error, a record
+ * elsewhere, a PE file, a read that failed on a FIFO or a directory) is
+ * undecided: the caller then checks the descriptor (regular, not empty)
+ * and reads the whole file, which gives every refusal its usual reason.
+ * What is left unchecked: a device node swapped in for the listed file
+ * whose first bytes hold a plugin's header and record reads as that
+ * plugin (nothing is loaded; the open, with its side effects, happened
+ * before any fstat could look anyway). 1 found, 0 undecided. */
+static int from_head(dl_file *f, const char *path, dl_meta *out) {
+  size_t n = dl_file_head(f);
+  if (n < 4 || dl_format_sniff(f->head, n) == DL_FORMAT_PE) return 0;
+  dl_mem view = {f->head, n};
+  dl_elf e;
+  dynlib_error ignored;
+  if (dl_elf_open(&e, dl_mem_read_at, &view, n, path, &ignored) != 0) return 0;
+  if (from_segments(&e, 1, out, &ignored) == 1) return 1;
+  dl_meta_free(out);
+  return 0;
+}
+
+static int read_deferred(dl_file *f, const char *path, dl_meta *out,
+                         dynlib_error *err) {
+  memset(out, 0, sizeof *out);
+  if (from_head(f, path, out)) {
+    dl_file_close(f);
+    return 0;
+  }
+  if (dl_file_check(f, err) != 0) return -1;
+  return read_opened(f, path, out, err);
+}
+
 int dl_meta_read(const char *path, dl_meta *out, dynlib_error *err) {
   dl_file f;
   memset(out, 0, sizeof *out);
-  if (dl_file_open(&f, path, err) != 0) return -1;
-  return read_opened(&f, path, out, err);
+  if (dl_file_open_deferred(&f, path, 0, err) != 0) return -1;
+  return read_deferred(&f, path, out, err);
 }
 
 int dl_meta_read_regular(const char *path, dl_meta *out, dynlib_error *err) {
   dl_file f;
   memset(out, 0, sizeof *out);
-  if (dl_file_open_listed(&f, path, err) != 0) return -1;
-  return read_opened(&f, path, out, err);
+  if (dl_file_open_deferred(&f, path, 1, err) != 0) return -1;
+  return read_deferred(&f, path, out, err);
 }
 
 void dl_meta_free(dl_meta *m) {

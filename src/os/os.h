@@ -102,6 +102,10 @@ int dl_os_open_read(const char *path, dl_os_fd *fd);
 int dl_os_fstat(dl_os_fd fd, dl_os_info *info);
 /* Exactly len bytes at off: 0, or -1 on error or end of file. */
 int dl_os_read_at(dl_os_fd fd, uint64_t off, void *buf, size_t len);
+/* One read of at most len bytes at off (a single system call): 0 with the
+ * count in *got (0 at the end of the file), or -1 on error (a FIFO, a
+ * directory...). */
+int dl_os_read_upto(dl_os_fd fd, uint64_t off, void *buf, size_t len, size_t *got);
 /* The next offset >= off holding data (SEEK_DATA), size past the last;
  * off itself when the system cannot tell. */
 uint64_t dl_os_next_data(dl_os_fd fd, uint64_t off, uint64_t size);
@@ -152,6 +156,8 @@ unsigned dl_os_cpu_count(void);
 /* Start fn(arg) on a new thread that receives no signals; 0 on success. */
 int dl_os_thread_start(dl_os_thread *t, void (*fn)(void *), void *arg);
 void dl_os_thread_join(dl_os_thread *t);
+/* Lets another thread run (a wait for a worker's result). */
+void dl_os_yield(void);
 
 /* ---- the system's library folders and path syntax ------------------------------- */
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,18 @@ int dl_os_read_at(dl_os_fd fd, uint64_t off, void *buf, size_t len) {
     off += (uint64_t)n;
     len -= (size_t)n;
   }
+  return 0;
+}
+
+int dl_os_read_upto(dl_os_fd fd, uint64_t off, void *buf, size_t len, size_t *got) {
+  ssize_t n;
+  *got = 0;
+  if (off > (uint64_t)INT64_MAX) return -1;
+  do {
+    n = pread(fd, buf, len, (off_t)off);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  *got = (size_t)n;
   return 0;
 }
 
@@ -367,6 +380,8 @@ int dl_os_thread_start(dl_os_thread *t, void (*fn)(void *), void *arg) {
 }
 
 void dl_os_thread_join(dl_os_thread *t) { pthread_join(t->id, NULL); }
+
+void dl_os_yield(void) { sched_yield(); }
 
 /* ---- the system's library folders and path syntax ---------------------------------- */
 

@@ -267,6 +267,19 @@ int dl_os_read_at(dl_os_fd fd, uint64_t off, void *buf, size_t len) {
   return 0;
 }
 
+int dl_os_read_upto(dl_os_fd fd, uint64_t off, void *buf, size_t len, size_t *got) {
+  DWORD want = len > (1u << 30) ? (1u << 30) : (DWORD)len, n = 0;
+  OVERLAPPED ov;
+  memset(&ov, 0, sizeof ov);
+  ov.Offset = (DWORD)off;
+  ov.OffsetHigh = (DWORD)(off >> 32);
+  *got = 0;
+  if (!ReadFile((HANDLE)fd, buf, want, &n, &ov))
+    return GetLastError() == ERROR_HANDLE_EOF ? 0 : -1; /* at the end: none */
+  *got = n;
+  return 0;
+}
+
 uint64_t dl_os_next_data(dl_os_fd fd, uint64_t off, uint64_t size) {
   (void)fd, (void)size;
   return off; /* no cheap hole query: the search reads through */
@@ -524,6 +537,8 @@ void dl_os_thread_join(dl_os_thread *t) {
   WaitForSingleObject((HANDLE)t->handle, INFINITE);
   CloseHandle((HANDLE)t->handle);
 }
+
+void dl_os_yield(void) { SwitchToThread(); }
 
 /* ---- the system's library folders and path syntax ----------------------------------------------- */
 
