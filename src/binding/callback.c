@@ -54,7 +54,8 @@ typedef enum ret_kind { RK_VOID, RK_BOOL, RK_SINT, RK_UINT, RK_FLOAT, RK_DOUBLE,
 
 typedef struct ldl_cb {
   void *code;            /* what C calls; NULL once freed */
-  ffi_closure *closure;
+  ffi_closure *closure;  /* libffi's, or NULL for an entry of the pool */
+  int slot;              /* the pool entry it has, or -1 */
   lua_State *L;
   dl_os_thread_id owner;
   int fn_ref;            /* the Lua function, by integer in the registry */
@@ -215,9 +216,9 @@ static lua_State *run_state(const ldl_cb *cb) {
   return cb->L;
 }
 
-static void handler(ffi_cif *cif, void *ret, void **args, void *ud) {
-  (void)cif;
-  ldl_cb *cb = ud;
+/* One call from C: args[i] points at argument i, the result goes to ret
+ * (an ffi_arg for integer-class results). */
+static void dispatch(ldl_cb *cb, void *ret, void **args) {
   /* The thread first: nothing else of cb is touched from another one. */
   if (!dl_os_thread_same(cb->owner, dl_os_thread_self())) {
     __atomic_add_fetch(&cb->rejected, 1, __ATOMIC_RELAXED);
@@ -256,6 +257,96 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *ud) {
   record_error(L, cb);
   lua_settop(L, top);
 }
+
+/* libffi's entry: any signature, any ABI. */
+static void handler(ffi_cif *cif, void *ret, void **args, void *ud) {
+  (void)cif;
+  dispatch(ud, ret, args);
+}
+
+/* ---- the entry pool ---------------------------------------------------- */
+/*
+ * libffi's closure entry decodes every argument from its cif on every call
+ * (about 300 instructions: a third of a comparator's cost). Where the
+ * register ABI is the one the fast call path relies on (x86-64 System V,
+ * little-endian AArch64), a callback whose arguments are all integer-class
+ * (at most 6) and whose result is too takes instead one of a fixed pool of
+ * compiled entries: entry k reads the six integer argument registers (those
+ * the caller did not set are read, never used) and calls slot k's callback.
+ * No executable memory is made; with the pool full, libffi serves.
+ */
+#if DL_HAVE_FAST_PATH && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CB_POOL 128
+
+static ldl_cb *pool[CB_POOL]; /* atomic: claimed and released by any state */
+
+/* Entry k's body: the registers as 64-bit values, each argument read from
+ * the low bytes of its own (narrow ones leave the high bits undefined). */
+static uint64_t enter(int k, uint64_t *r) {
+  ldl_cb *cb = __atomic_load_n(&pool[k], __ATOMIC_ACQUIRE);
+  uint64_t ret = 0;
+  if (cb == NULL) return 0; /* released: a dangling pointer's call */
+  void *args[6] = {&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]};
+  dispatch(cb, &ret, args);
+  return ret;
+}
+
+typedef uint64_t u64;
+#define ENTRY(name, k) \
+  static u64 entry_##name(u64 a, u64 b, u64 c, u64 d, u64 e, u64 f) { \
+    u64 r[6] = {a, b, c, d, e, f}; \
+    return enter(k, r); \
+  }
+/* Eight entries, named entry_<p>0 .. entry_<p>7, for slots n .. n + 7. */
+#define ENTRY8(p, n) ENTRY(p##0, n) ENTRY(p##1, n + 1) ENTRY(p##2, n + 2) \
+  ENTRY(p##3, n + 3) ENTRY(p##4, n + 4) ENTRY(p##5, n + 5) ENTRY(p##6, n + 6) \
+  ENTRY(p##7, n + 7)
+#define NAME8(p) entry_##p##0, entry_##p##1, entry_##p##2, entry_##p##3, \
+                 entry_##p##4, entry_##p##5, entry_##p##6, entry_##p##7
+ENTRY8(a, 0) ENTRY8(b, 8) ENTRY8(c, 16) ENTRY8(d, 24) ENTRY8(e, 32) ENTRY8(f, 40)
+ENTRY8(g, 48) ENTRY8(h, 56) ENTRY8(i, 64) ENTRY8(j, 72) ENTRY8(k, 80) ENTRY8(l, 88)
+ENTRY8(m, 96) ENTRY8(n, 104) ENTRY8(o, 112) ENTRY8(p, 120)
+
+typedef u64 (*entry_fn)(u64, u64, u64, u64, u64, u64);
+static const entry_fn entries[CB_POOL] = {
+    NAME8(a), NAME8(b), NAME8(c), NAME8(d), NAME8(e), NAME8(f), NAME8(g), NAME8(h),
+    NAME8(i), NAME8(j), NAME8(k), NAME8(l), NAME8(m), NAME8(n), NAME8(o), NAME8(p)};
+
+/* Whether the signature fits an entry: integer-class arguments and result. */
+static int fits_pool(const ldl_cb *cb) {
+  if (cb->nargs > 6 || cb->ret_kind == RK_FLOAT || cb->ret_kind == RK_DOUBLE) return 0;
+  for (int i = 0; i < cb->nargs; i++)
+    if (cb->push[i] == PK_FLOAT || cb->push[i] == PK_DOUBLE) return 0;
+  return 1;
+}
+
+/* Claims a free entry for cb: 0, or -1 when none is free. */
+static int pool_claim(ldl_cb *cb) {
+  if (!fits_pool(cb)) return -1;
+  for (int k = 0; k < CB_POOL; k++) {
+    ldl_cb *none = NULL;
+    if (__atomic_compare_exchange_n(&pool[k], &none, cb, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_RELAXED)) {
+      cb->slot = k;
+      entry_fn f = entries[k];
+      memcpy(&cb->code, &f, sizeof cb->code); /* function to object pointer */
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static void pool_release(ldl_cb *cb) {
+  if (cb->slot >= 0) __atomic_store_n(&pool[cb->slot], NULL, __ATOMIC_RELEASE);
+  cb->slot = -1;
+}
+#else
+static int pool_claim(ldl_cb *cb) {
+  (void)cb;
+  return -1;
+}
+static void pool_release(ldl_cb *cb) { (void)cb; }
+#endif
 
 /* ---- the outer call's side --------------------------------------------- */
 
@@ -300,8 +391,10 @@ static void plan(ldl_cb *cb) {
   dl_type_range(&cb->sig.ret, &cb->ret_lo, &cb->ret_hi);
 }
 
-/* Makes the libffi closure whose code C calls; raises on failure. */
+/* Makes the code C calls: an entry of the pool, else a libffi closure;
+ * raises on failure. */
 static void make_closure(lua_State *L, ldl_cb *cb, const char *proto) {
+  if (pool_claim(cb) == 0) return;
   for (int i = 0; i < cb->sig.nargs; i++) cb->types[i] = dl_ffi_type(&cb->sig.args[i]);
   if (ffi_prep_cif(&cb->cif, FFI_DEFAULT_ABI, (unsigned)cb->sig.nargs,
                    dl_ffi_type(&cb->sig.ret), cb->types) != FFI_OK)
@@ -323,6 +416,7 @@ static int l_callback(lua_State *L) {
   ldl_cb *cb = lua_newuserdatauv(L, sizeof *cb, 0);
   memset(cb, 0, sizeof *cb);
   cb->fn_ref = LUA_NOREF;
+  cb->slot = -1;
   luaL_setmetatable(L, CB_MT);
   char err[300];
   if (dl_sig_parse(proto, NULL, &cb->sig, err, sizeof err) != 0)
@@ -330,9 +424,9 @@ static int l_callback(lua_State *L) {
   if (cb->sig.variadic)
     return luaL_error(L, "dynlib: a callback cannot be variadic");
   plan(cb);
-  make_closure(L, cb, proto);
   cb->L = L;
   cb->owner = dl_os_thread_self();
+  make_closure(L, cb, proto);
   /* Anchored: C may hold the code pointer for as long as it likes. The
    * function sits in the registry's array part: one indexed load a call. */
   lua_pushvalue(L, 2);
@@ -345,12 +439,18 @@ static int l_callback(lua_State *L) {
   return 1;
 }
 
-static int cb_free(lua_State *L) {
-  ldl_cb *cb = check_cb(L);
-  if (cb->closure == NULL) return 0;
-  ffi_closure_free(cb->closure);
+/* Frees the code C calls (the pool entry goes back to the pool). */
+static void release(ldl_cb *cb) {
+  pool_release(cb);
+  if (cb->closure) ffi_closure_free(cb->closure);
   cb->closure = NULL;
   cb->code = NULL;
+}
+
+static int cb_free(lua_State *L) {
+  ldl_cb *cb = check_cb(L);
+  if (cb->code == NULL) return 0;
+  release(cb);
   luaL_unref(L, LUA_REGISTRYINDEX, cb->fn_ref);
   cb->fn_ref = LUA_NOREF;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY) == LUA_TTABLE) {
@@ -364,10 +464,7 @@ static int cb_free(lua_State *L) {
 /* Runs only once the callback is unreachable: after free(), or when the
  * Lua state closes (its anchor goes with it). */
 static int cb_gc(lua_State *L) {
-  ldl_cb *cb = check_cb(L);
-  if (cb->closure) ffi_closure_free(cb->closure);
-  cb->closure = NULL;
-  cb->code = NULL;
+  release(check_cb(L));
   return 0;
 }
 
