@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "calls/call.h"
-#include "binding/buffer.h"
 #include "binding/callback.h"
 #include "binding/module.h"
+#include "binding/ptrarg.h"
 #include "binding/util.h"
 #include "calls/sig.h"
 #include "os/os.h"
@@ -33,7 +33,7 @@ typedef struct ldl_fn {
   uint8_t ret_kind, ret_size, ret_class;
   uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
   lua_Integer lo[DL_MAX_ARGS], hi[DL_MAX_ARGS]; /* integer ranges */
-  int last_error;    /* return the OS's last error after the result */
+  int report;       /* REPORT_*: errno, GetLastError() after the result */
   dl_callable call; /* points at sig below: the userdata never moves */
   dl_sig sig;
 } ldl_fn;
@@ -97,20 +97,26 @@ static int count_error(lua_State *L, const ldl_fn *f, int n) {
                     f->sig.name, f->sig.nargs, n);
 }
 
+/* A pointer argument other than light userdata, by ptrarg.c's rules (a
+ * const char * parameter takes strings before this). Out of line: rarer,
+ * and it keeps the hot converter small enough to inline. */
+static __attribute__((noinline)) void *other_pointer(lua_State *L, int i,
+                                                     const dl_sig *sig) {
+  void *p;
+  if (!ldl_to_pointer(L, i, &p)) {
+    const char *msg = lua_pushfstring(
+        L, "%s expected (nil, light userdata or a dynlib object), got %s",
+        i <= sig->nargs && sig->args[i - 1].kind == DL_STRING
+            ? "string or pointer" : "pointer",
+        ldl_value_name(L, i));
+    arg_error(L, i, sig, msg);
+  }
+  return p;
+}
+
 /* An integer-class argument (integer, bool, string, pointer) as the value
  * of its register. Strings follow lauxlib (numbers convert); nil is NULL.
  * Only errors read the full signature (for names). */
-/* A full userdata as a pointer argument: a buffer passes as its data, a
- * callback as its code, anything else as its block. Out of line: rare, and
- * it keeps the hot converter small enough to inline. */
-static __attribute__((noinline)) void *userdata_pointer(lua_State *L, int i,
-                                                        void *block) {
-  void *data = ldl_buffer_data(L, i);
-  if (data) return data;
-  int is_cb;
-  void *code = ldl_callback_code(L, i, &is_cb);
-  return is_cb ? code : block;
-}
 
 static inline __attribute__((always_inline)) uint64_t
 conv_intclass(lua_State *L, int i, const ldl_fn *f) {
@@ -126,21 +132,16 @@ conv_intclass(lua_State *L, int i, const ldl_fn *f) {
     }
     case DL_STRING: {
       const char *s = lua_tolstring(L, i, NULL);
-      if (s == NULL && !lua_isnil(L, i)) type_error(L, i, &f->sig, "string");
+      if (s == NULL) return (uint64_t)(uintptr_t)other_pointer(L, i, &f->sig);
       return (uint64_t)(uintptr_t)s;
     }
     case DL_BOOL:
       if (lua_type(L, i) != LUA_TBOOLEAN) type_error(L, i, &f->sig, "boolean");
       return (uint64_t)lua_toboolean(L, i);
     default: { /* DL_PTR */
-      void *p = lua_touserdata(L, i);
-      if (p == NULL) {
-        if (!lua_isnil(L, i) && !lua_islightuserdata(L, i))
-          type_error(L, i, &f->sig, "pointer (light userdata)");
-      } else if (!lua_islightuserdata(L, i)) {
-        p = userdata_pointer(L, i, p);
-      }
-      return (uint64_t)(uintptr_t)p;
+      if (lua_islightuserdata(L, i))
+        return (uint64_t)(uintptr_t)lua_touserdata(L, i);
+      return (uint64_t)(uintptr_t)other_pointer(L, i, &f->sig);
     }
   }
 }
@@ -305,11 +306,37 @@ static int call_fast(lua_State *L) {
 }
 #endif /* DL_HAVE_FAST_PATH */
 
-/* Through libffi; with_error: lib:func(proto, {last_error = true}) on
- * Windows, GetLastError() read right after the call, before Lua (or
- * anything else) can change it, and returned after the result. */
+/* What a call reports after its result: lib:func(proto, {errno = true})
+ * returns errno (cleared before the call), {last_error = true} on Windows
+ * GetLastError(); both read right after the call, before Lua (or anything
+ * else) can change them, in that order when both are asked for. */
+enum { REPORT_ERRNO = 1, REPORT_LAST_ERROR = 2 };
+
+typedef struct ldl_report {
+  int err, last;
+} ldl_report;
+
+static inline __attribute__((always_inline)) void report_before(int report) {
+  if (report & REPORT_ERRNO) dl_os_set_errno(0);
+}
+
+static inline __attribute__((always_inline)) void
+report_after(int report, ldl_report *r) {
+  r->last = (report & REPORT_LAST_ERROR) ? dl_os_last_error() : 0;
+  r->err = (report & REPORT_ERRNO) ? dl_os_errno() : 0;
+}
+
+static int push_report(lua_State *L, int report, const ldl_report *r) {
+  int n = 0;
+  if (report & REPORT_ERRNO) lua_pushinteger(L, r->err), n++;
+  if (report & REPORT_LAST_ERROR) lua_pushinteger(L, r->last), n++;
+  return n;
+}
+
+/* Through libffi, with what `report` asks for after the result (a
+ * constant in each entry). */
 static inline __attribute__((always_inline)) int ffi_body(lua_State *L,
-                                                          int with_error) {
+                                                          int report) {
   ldl_fn *f = (ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
   const dl_sig *sig = &f->sig;
   if (!f->lib->open) return closed_error(L, f);
@@ -318,19 +345,24 @@ static inline __attribute__((always_inline)) int ffi_body(lua_State *L,
   dl_value args[DL_MAX_ARGS];
   for (int i = 0; i < n; i++) conv_arg(L, i + 1, f, &args[i]);
   dl_value r;
+  ldl_report rep;
   STATE_ENTER(L);
+  report_before(report);
   dl_call(&f->call, args, &r);
-  int e = with_error ? dl_os_last_error() : 0;
+  report_after(report, &rep);
   STATE_LEAVE();
   CB_CHECK(L);
   int pushed = push_result(L, f, &r);
-  if (!with_error) return pushed;
-  lua_pushinteger(L, e);
-  return pushed + 1;
+  return report ? pushed + push_report(L, report, &rep) : pushed;
 }
 
 static int call_ffi(lua_State *L) { return ffi_body(L, 0); }
-static int call_last_error(lua_State *L) { return ffi_body(L, 1); }
+/* One entry for any report: reading a field costs nothing next to the
+ * errno calls. */
+static int call_report(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)lua_touserdata(L, lua_upvalueindex(1));
+  return ffi_body(L, f->report);
+}
 
 /* The C type a variadic argument travels as, from its Lua value, as C
  * would pass the same value written in the call:
@@ -378,11 +410,9 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
       return;
     case LUA_TNIL:
     case LUA_TLIGHTUSERDATA:
-    case LUA_TUSERDATA:
+    case LUA_TUSERDATA: /* as declared pointer parameters take them */
       t->kind = DL_PTR, t->size = sizeof(void *);
-      v->u = (uintptr_t)lua_touserdata(L, i);
-      if (v->u != 0 && lua_type(L, i) == LUA_TUSERDATA) /* as declared ones */
-        v->u = (uintptr_t)userdata_pointer(L, i, (void *)(uintptr_t)v->u);
+      v->u = (uintptr_t)other_pointer(L, i, &f->sig);
       return;
     default:
       type_error(L, i, &f->sig, "number, string, boolean, pointer or nil");
@@ -414,12 +444,16 @@ static int call_variadic(lua_State *L) {
   }
   dl_value r;
   char msg[200];
+  ldl_report rep;
   STATE_ENTER(L);
+  report_before(f->report);
   int rc = dl_call_variadic(&f->call, n, types, args, &r, msg, sizeof msg);
+  report_after(f->report, &rep);
   STATE_LEAVE();
   if (rc != 0) return luaL_error(L, "dynlib: %s", msg);
   CB_CHECK(L);
-  return push_result(L, f, &r);
+  int pushed = push_result(L, f, &r);
+  return pushed + push_report(L, f->report, &rep);
 }
 
 /* ---- making functions -------------------------------------------------- */
@@ -494,14 +528,15 @@ static int lib_func(lua_State *L) {
   } else {
     proto = ldl_checkcstr(L, 2);
   }
-  int ffi_only = force_ffi(L), last_error = 0;
+  int ffi_only = force_ffi(L), report = 0;
   if (!lua_isnoneornil(L, opts)) {
-    static const char *const valid[] = {"ffi", "last_error", NULL};
+    static const char *const valid[] = {"errno", "ffi", "last_error", NULL};
     luaL_checktype(L, opts, LUA_TTABLE);
     ldl_check_options(L, opts, "func", valid);
     ffi_only = opt_bool(L, opts, "ffi") || ffi_only;
-    last_error = opt_bool(L, opts, "last_error");
-    if (last_error && strcmp(dl_os_name(), "windows") != 0)
+    if (opt_bool(L, opts, "errno")) report |= REPORT_ERRNO;
+    if (opt_bool(L, opts, "last_error")) report |= REPORT_LAST_ERROR;
+    if ((report & REPORT_LAST_ERROR) && strcmp(dl_os_name(), "windows") != 0)
       return luaL_error(L, "dynlib: the last_error option is for Windows' GetLastError "
                            "(dynlib.os is \"%s\")", dl_os_name());
   }
@@ -511,7 +546,7 @@ static int lib_func(lua_State *L) {
   if (fn == NULL) return ldl_fail(L, &err);
   ldl_fn *f = lua_newuserdatauv(L, sizeof *f, 1);
   f->lib = lib;
-  f->last_error = last_error;
+  f->report = report;
   f->sig = *sig;
   f->nargs = sig->nargs;
   f->ret_kind = sig->ret.kind;
@@ -537,8 +572,8 @@ static int lib_func(lua_State *L) {
 
 /* The cheapest correct entry for a function's shape. */
 static lua_CFunction pick_entry(const ldl_fn *f) {
-  if (f->last_error) return call_last_error;
   if (f->sig.variadic) return call_variadic;
+  if (f->report) return call_report;
 #if !DL_HAVE_FAST_PATH
   return call_ffi; /* dl_call_prepare chose libffi for every call */
 #else
