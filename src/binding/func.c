@@ -16,6 +16,7 @@
 
 #include "calls/call.h"
 #include "binding/buffer.h"
+#include "binding/cdata.h"
 #include "binding/callback.h"
 #include "binding/module.h"
 #include "binding/util.h"
@@ -107,6 +108,9 @@ static __attribute__((noinline)) void *userdata_pointer(lua_State *L, int i,
                                                         void *block) {
   void *data = ldl_buffer_data(L, i);
   if (data) return data;
+  dl_ctid type; /* a typed object or pointer: its address (unchecked here) */
+  int is_object;
+  if (ldl_cdata_get(L, i, &data, &type, &is_object)) return data;
   int is_cb;
   void *code = ldl_callback_code(L, i, &is_cb);
   return is_cb ? code : block;
