@@ -16,6 +16,7 @@
 
 #include "calls/call.h"
 #include "binding/callback.h"
+#include "binding/cfunc.h"
 #include "binding/module.h"
 #include "binding/ptrarg.h"
 #include "binding/util.h"
@@ -310,7 +311,7 @@ static int call_fast(lua_State *L) {
  * returns errno (cleared before the call), {last_error = true} on Windows
  * GetLastError(); both read right after the call, before Lua (or anything
  * else) can change them, in that order when both are asked for. */
-enum { REPORT_ERRNO = 1, REPORT_LAST_ERROR = 2 };
+enum { REPORT_ERRNO = LDL_REPORT_ERRNO, REPORT_LAST_ERROR = LDL_REPORT_LAST_ERROR };
 
 typedef struct ldl_report {
   int err, last;
@@ -411,6 +412,7 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
     case LUA_TNIL:
     case LUA_TLIGHTUSERDATA:
     case LUA_TUSERDATA: /* as declared pointer parameters take them */
+      if (ldl_variadic_cdata(L, i, f->sig.name, t, v)) return; /* typed */
       t->kind = DL_PTR, t->size = sizeof(void *);
       v->u = (uintptr_t)other_pointer(L, i, &f->sig);
       return;
@@ -460,9 +462,10 @@ static int call_variadic(lua_State *L) {
 
 /* The parsed signature for (name, proto), from this state's cache (weak
  * values: unused signatures are collected), left on the stack so it stays
- * alive while the caller copies it. Raises on a bad prototype. */
+ * alive while the caller copies it. NULL with the message in err (nothing
+ * left on the stack) for a prototype the scalar parser does not take. */
 static const dl_sig *cached_sig(lua_State *L, const char *name,
-                                const char *proto) {
+                                const char *proto, char *err, size_t errsize) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SIGCACHE_KEY) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -483,9 +486,10 @@ static const dl_sig *cached_sig(lua_State *L, const char *name,
   }
   lua_pop(L, 1);
   dl_sig *sig = lua_newuserdatauv(L, sizeof *sig, 0);
-  char err[300];
-  if (dl_sig_parse(proto, name, sig, err, sizeof err) != 0)
-    luaL_error(L, "dynlib: %s", err);
+  if (dl_sig_parse(proto, name, sig, err, errsize) != 0) {
+    lua_pop(L, 3);
+    return NULL;
+  }
   if (sig->name[0] == '\0')
     luaL_error(L, "dynlib: prototype '%s' does not name the function", proto);
   lua_pushvalue(L, -2);
@@ -504,6 +508,8 @@ static int force_ffi(lua_State *L) {
 }
 
 static lua_CFunction pick_entry(const ldl_fn *f);
+static int func_from_sig(lua_State *L, int lib_idx, const dl_sig *sig,
+                         const char *symbol, int report, int ffi_only);
 
 /* A boolean option of lib:func (nil is false; anything else raises). */
 static int opt_bool(lua_State *L, int opts, const char *name) {
@@ -518,7 +524,7 @@ static int opt_bool(lua_State *L, int opts, const char *name) {
 
 /* lib:func(prototype [, opts]) or lib:func(name, prototype [, opts]) */
 static int lib_func(lua_State *L) {
-  ldl_lib *lib = ldl_checklib(L, 1);
+  ldl_checklib(L, 1);
   const char *name = NULL, *proto;
   int opts = 3;
   if (lua_type(L, 3) == LUA_TSTRING) {
@@ -540,9 +546,32 @@ static int lib_func(lua_State *L) {
       return luaL_error(L, "dynlib: the last_error option is for Windows' GetLastError "
                            "(dynlib.os is \"%s\")", dl_os_name());
   }
-  const dl_sig *sig = cached_sig(L, name, proto);
+  /* A bare name: a function declared by cdef (cfunc.c makes those that
+   * are no scalar shape, and hands the others back). */
+  ldl_cfunc_sig decl;
+  if (name == NULL && strchr(proto, '(') == NULL) {
+    int pushed = ldl_cfunc_declared(L, 1, proto, report, &decl);
+    if (pushed > 0) return pushed;
+    return func_from_sig(L, 1, &decl.sig, decl.symbol, report, ffi_only);
+  }
+  char msg[300];
+  const dl_sig *sig = cached_sig(L, name, proto, msg, sizeof msg);
+  if (sig == NULL) { /* declared types (typedefs, structs, enums)? */
+    int pushed = ldl_cfunc_proto(L, 1, name, proto, report, &decl);
+    if (pushed > 0) return pushed;
+    if (pushed < 0) return luaL_error(L, "dynlib: %s", msg);
+    return func_from_sig(L, 1, &decl.sig, decl.symbol, report, ffi_only);
+  }
+  return func_from_sig(L, 1, sig, NULL, report, ffi_only);
+}
+
+/* Pushes the function for a scalar signature, resolved in the library at
+ * lib_idx as `symbol` (NULL: sig->name), or nil, message, code. */
+static int func_from_sig(lua_State *L, int lib_idx, const dl_sig *sig,
+                         const char *symbol, int report, int ffi_only) {
+  ldl_lib *lib = ldl_checklib(L, lib_idx);
   dynlib_error err;
-  void *fn = dynlib_sym(lib->h, sig->name, &err);
+  void *fn = dynlib_sym(lib->h, symbol ? symbol : sig->name, &err);
   if (fn == NULL) return ldl_fail(L, &err);
   ldl_fn *f = lua_newuserdatauv(L, sizeof *f, 1);
   f->lib = lib;
@@ -564,7 +593,7 @@ static int lib_func(lua_State *L) {
   if (dl_call_prepare(&f->call, &f->sig, fn, ffi_only, msg, sizeof msg) != 0)
     return luaL_error(L, "dynlib: %s", msg);
   luaL_setmetatable(L, FN_MT);
-  lua_pushvalue(L, 1);
+  lua_pushvalue(L, lib_idx);
   lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
   lua_pushcclosure(L, pick_entry(f), 1);
   return 1;
@@ -601,7 +630,11 @@ static int l_force_ffi(lua_State *L) {
 /* dynlib.call_path(f): "fast" or "ffi", for the specs and the curious. */
 static int l_call_path(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  if (lua_getupvalue(L, 1, 1) == NULL || !luaL_testudata(L, -1, FN_MT))
+  if (lua_getupvalue(L, 1, 1) != NULL && luaL_testudata(L, -1, "dynlib.cfunction")) {
+    lua_pushliteral(L, "ffi"); /* declared types: always libffi (cfunc.c) */
+    return 1;
+  }
+  if (lua_gettop(L) < 2 || !luaL_testudata(L, -1, FN_MT))
     return luaL_argerror(L, 1, "not a dynlib function");
   const ldl_fn *f = lua_touserdata(L, -1);
   lua_pushstring(L, f->call.path == DL_PATH_FFI ? "ffi" : "fast");

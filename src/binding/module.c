@@ -45,5 +45,6 @@ LDL_EXPORT int luaopen_dynlib_core(lua_State *L) {
   ldl_open_buffer(L);
   ldl_open_cdef(L);
   ldl_open_cdata(L);
+  ldl_open_cfunc(L);
   return 1;
 }
