@@ -23,12 +23,13 @@
 
 #include "calls/call.h"
 #include "binding/callback.h"
+#include "binding/cdata.h"
+#include "binding/ctypes.h"
 #include "binding/module.h"
 #include "binding/util.h"
 #include "calls/sig.h"
 #include "os/os.h"
 
-#define CB_MT "dynlib.callback"
 
 static const char ANCHOR_KEY = 'a'; /* registry: {[cb userdata] = true} */
 static const char ERROR_KEY = 'e';  /* registry: the pending error */
@@ -46,14 +47,15 @@ typedef enum push_kind {
   PK_FLOAT, PK_DOUBLE,
   PK_LIGHT,   /* untyped pointer: light userdata, nil for NULL */
   PK_ALLOC,   /* from here on pushing allocates (may raise): run protected */
-  PK_STRING = PK_ALLOC /* const char *: a Lua string, nil for NULL */
+  PK_STRING = PK_ALLOC, /* const char *: a Lua string, nil for NULL */
+  PK_TYPED    /* T *: a typed pointer (a new one per call), nil for NULL */
 } push_kind;
 
 /* How the Lua result goes back to C. */
 typedef enum ret_kind { RK_VOID, RK_BOOL, RK_SINT, RK_UINT, RK_FLOAT, RK_DOUBLE, RK_PTR } ret_kind;
 
 typedef struct ldl_cb {
-  void *code;            /* what C calls; NULL once freed */
+  ldl_cb_head head;      /* first: what cbptr.c reads (code, fptype) */
   ffi_closure *closure;  /* libffi's, or NULL for an entry of the pool */
   int slot;              /* the pool entry it has, or -1 */
   lua_State *L;
@@ -67,6 +69,7 @@ typedef struct ldl_cb {
   uint8_t ret_size;
   int64_t ret_lo, ret_hi; /* RK_SINT, RK_UINT: the values that fit */
   uint8_t push[DL_MAX_ARGS];
+  dl_ctid ctid[DL_MAX_ARGS]; /* PK_TYPED: the pointer type */
   ffi_cif cif;
   ffi_type *types[DL_MAX_ARGS];
   dl_sig sig;
@@ -104,7 +107,7 @@ static ret_kind ret_kind_of(const dl_type *t) {
   }
 }
 
-static void push_arg(lua_State *L, int kind, const void *p) {
+static void push_arg(lua_State *L, int kind, dl_ctid ctid, const void *p) {
   switch (kind) {
     case PK_BOOL: lua_pushboolean(L, *(const uint8_t *)p != 0); return;
     case PK_I8: lua_pushinteger(L, *(const int8_t *)p); return;
@@ -122,6 +125,11 @@ static void push_arg(lua_State *L, int kind, const void *p) {
       else lua_pushnil(L);
       return;
     }
+    case PK_TYPED:
+      /* A new typed pointer each call: one the Lua function keeps must not
+       * change under it when the next call comes. */
+      ldl_cdata_push_pointer(L, ctid, *(void *const *)p);
+      return;
     default: {
       void *q = *(void *const *)p;
       if (q) lua_pushlightuserdata(L, q);
@@ -146,12 +154,18 @@ static int store_result(lua_State *L, const ldl_cb *cb, void *ret) {
       else *(double *)ret = (double)n;
       return 0;
     }
-    case RK_PTR:
+    case RK_PTR: {
       /* A string's bytes live only while Lua keeps the string: pointers
-       * come back as light userdata or nil only. */
-      if (!lua_isnil(L, -1) && !lua_islightuserdata(L, -1)) return -1;
-      *(void **)ret = lua_touserdata(L, -1);
+       * come back as nil, light userdata or typed values (an object as
+       * its address: what keeps it alive is the Lua side's business). */
+      void *addr = NULL;
+      dl_ctid type;
+      int is_object;
+      if (lua_isnil(L, -1) || lua_islightuserdata(L, -1)) addr = lua_touserdata(L, -1);
+      else if (!ldl_cdata_get(L, -1, &addr, &type, &is_object)) return -1;
+      *(void **)ret = addr;
       return 0;
+    }
     default: break;
   }
   int ok;
@@ -192,7 +206,7 @@ static int run_lua(lua_State *L) {
   cb_frame *f = lua_touserdata(L, 1);
   ldl_cb *cb = f->cb;
   lua_rawgeti(L, LUA_REGISTRYINDEX, cb->fn_ref);
-  for (int i = 0; i < cb->nargs; i++) push_arg(L, cb->push[i], f->args[i]);
+  for (int i = 0; i < cb->nargs; i++) push_arg(L, cb->push[i], cb->ctid[i], f->args[i]);
   lua_call(L, cb->nargs, 1);
   return 1;
 }
@@ -235,7 +249,7 @@ static void dispatch(ldl_cb *cb, void *ret, void **args) {
     /* Integers, numbers, booleans, light userdata: nothing to allocate,
      * so only the Lua function itself runs protected. */
     lua_rawgeti(L, LUA_REGISTRYINDEX, cb->fn_ref);
-    for (int i = 0; i < cb->nargs; i++) push_arg(L, cb->push[i], args[i]);
+    for (int i = 0; i < cb->nargs; i++) push_arg(L, cb->push[i], 0, args[i]);
     st = lua_pcall(L, cb->nargs, 1, 0);
   } else {
     cb_frame f = {cb, args};
@@ -329,7 +343,7 @@ static int pool_claim(ldl_cb *cb) {
                                     __ATOMIC_RELAXED)) {
       cb->slot = k;
       entry_fn f = entries[k];
-      memcpy(&cb->code, &f, sizeof cb->code); /* function to object pointer */
+      memcpy(&cb->head.code, &f, sizeof cb->head.code); /* function to object pointer */
       return 0;
     }
   }
@@ -375,7 +389,124 @@ void ldl_raise_callback_error(lua_State *L) {
 /* ---- Lua API ----------------------------------------------------------- */
 
 static ldl_cb *check_cb(lua_State *L) {
-  return (ldl_cb *)luaL_checkudata(L, 1, CB_MT);
+  return (ldl_cb *)luaL_checkudata(L, 1, LDL_CB_MT);
+}
+
+/* ---- typed prototypes (the declaration parser) -------------------------- */
+
+static int is_ident_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_';
+}
+
+/* Whether the word [s, e) right before a prototype's '(' is the function's
+ * name ("int cmp(") rather than the end of its result type ("uint32_t(",
+ * "struct tm(", "unsigned("). */
+static int is_name(const char *proto, const char *s, const char *e) {
+  static const char *const words[] = {"void", "char", "short", "int", "long", "float",
+                                      "double", "signed", "unsigned", "bool", "_Bool",
+                                      "const", "volatile", NULL};
+  if (s == e) return 0;
+  for (int i = 0; words[i]; i++)
+    if (strlen(words[i]) == (size_t)(e - s) && memcmp(words[i], s, (size_t)(e - s)) == 0) return 0;
+  const char *q = s;
+  while (q > proto && (q[-1] == ' ' || q[-1] == '\t')) q--;
+  if (q == proto) return 0;          /* the word is the whole result type */
+  if (q[-1] == '*') return 1;        /* "char *name(" */
+  const char *w = q;
+  while (w > proto && is_ident_char(w[-1])) w--;
+  static const char *const tags[] = {"struct", "union", "enum", "const", "volatile", NULL};
+  for (int i = 0; tags[i]; i++)
+    if (strlen(tags[i]) == (size_t)(q - w) && memcmp(tags[i], w, (size_t)(q - w)) == 0) return 0;
+  return w < q;
+}
+
+/* Rewrites "int cmp(const void *a, const void *b)" as the type name
+ * "int (*)(const void *a, const void *b)" and copies out its name ("cmp").
+ * A prototype already written as a function pointer type stays as it is.
+ * 0, or -1 when it has no parameter list or does not fit. */
+static int pointer_text(const char *proto, char *name, size_t nsize, char *out,
+                        size_t osize) {
+  name[0] = '\0';
+  const char *open = strchr(proto, '(');
+  if (open == NULL) return -1;
+  const char *q = open + 1;
+  while (*q == ' ') q++;
+  if (*q == '*') return snprintf(out, osize, "%s", proto) < (int)osize ? 0 : -1;
+  const char *e = open;
+  while (e > proto && (e[-1] == ' ' || e[-1] == '\t')) e--;
+  const char *s = e;
+  while (s > proto && is_ident_char(s[-1])) s--;
+  const char *cut = open;
+  if (is_name(proto, s, e)) {
+    if ((size_t)(e - s) >= nsize) return -1;
+    memcpy(name, s, (size_t)(e - s));
+    name[e - s] = '\0';
+    cut = s;
+  }
+  int n = snprintf(out, osize, "%.*s(*)%s", (int)(cut - proto), proto, open);
+  return n >= 0 && n < (int)osize ? 0 : -1;
+}
+
+/* The scalar dynlib type of a declared type, for libffi and the pushes;
+ * *ctid is set for pointers that arrive as typed pointers. 0, or -1 when
+ * a callback cannot take or give it (by value: structs, arrays). */
+static int scalar_of(dl_creg *reg, dl_ctid id, dl_type *t, dl_ctid *ctid) {
+  const dl_ctype *ct = dl_creg_type(reg, id);
+  *ctid = 0;
+  memset(t, 0, sizeof *t);
+  dl_ctype_name(reg, id, t->name, sizeof t->name);
+  if (ct->kind == DL_C_ENUM) ct = dl_creg_type(reg, ct->base);
+  t->size = (uint8_t)ct->size;
+  switch (ct->kind) {
+    case DL_C_VOID: t->kind = DL_VOID; return 0;
+    case DL_C_BOOL: t->kind = DL_BOOL; return 0;
+    case DL_C_INT: t->kind = ct->flags & DL_CF_UNSIGNED ? DL_UINT : DL_SINT; return 0;
+    case DL_C_FLOAT: t->kind = DL_FLOAT; return 0;
+    case DL_C_DOUBLE: t->kind = DL_DOUBLE; return 0;
+    case DL_C_PTR: break;
+    default: return -1;
+  }
+  t->size = sizeof(void *);
+  const dl_ctype *to = dl_creg_type(reg, ct->base);
+  t->kind = DL_PTR;
+  if (to->kind == DL_C_INT && to->size == 1 && (to->flags & DL_CF_CONST) &&
+      dl_ctype_qualified(reg, ct->base, 0) == dl_creg_builtin(reg, "char"))
+    t->kind = DL_STRING; /* exactly const char *: a Lua string */
+  else if (to->kind != DL_C_VOID)
+    *ctid = id;
+  return 0;
+}
+
+/* Reads the prototype with the declaration parser into cb: 0, or -1 when
+ * the parser does not read it (the scalar parser then has its say). Raises
+ * on what it reads but a callback cannot do. */
+static int typed_prototype(lua_State *L, ldl_cb *cb, const char *proto) {
+  char text[1024];
+  dl_ctid id;
+  dl_cerr err;
+  dl_creg *reg = ldl_creg(L);
+  if (pointer_text(proto, cb->sig.name, sizeof cb->sig.name, text, sizeof text) != 0 ||
+      dl_ctype_parse(reg, text, strlen(text), &id, &err) != 0)
+    return -1;
+  const dl_ctype *pt = dl_creg_type(reg, id);
+  if (pt->kind != DL_C_PTR || dl_creg_type(reg, pt->base)->kind != DL_C_FUNC) return -1;
+  const dl_ctype *ft = dl_creg_type(reg, pt->base);
+  if (ft->flags & DL_CF_VARIADIC) luaL_error(L, "dynlib: a callback cannot be variadic");
+  if (ft->count > DL_MAX_ARGS) luaL_error(L, "dynlib: too many parameters in '%s'", proto);
+  dl_ctid unused;
+  if (scalar_of(reg, ft->base, &cb->sig.ret, &unused) != 0)
+    luaL_error(L, "dynlib: a callback cannot return %s (in '%s')", cb->sig.ret.name, proto);
+  cb->sig.nargs = (int)ft->count;
+  for (uint32_t i = 0; i < ft->count; i++) {
+    const dl_cmember *m = dl_creg_member(reg, ft->first + i);
+    if (scalar_of(reg, m->type, &cb->sig.args[i], &cb->ctid[i]) != 0 ||
+        cb->sig.args[i].kind == DL_VOID)
+      luaL_error(L, "dynlib: a callback cannot take %s (parameter %d of '%s')",
+                 cb->sig.args[i].name, (int)i + 1, proto);
+  }
+  cb->head.fptype = id;
+  return 0;
 }
 
 /* Decides once how each argument and the result convert. */
@@ -383,7 +514,7 @@ static void plan(ldl_cb *cb) {
   cb->nargs = cb->sig.nargs;
   cb->direct = 1;
   for (int i = 0; i < cb->nargs; i++) {
-    cb->push[i] = (uint8_t)push_kind_of(&cb->sig.args[i]);
+    cb->push[i] = (uint8_t)(cb->ctid[i] ? PK_TYPED : push_kind_of(&cb->sig.args[i]));
     if (cb->push[i] >= PK_ALLOC) cb->direct = 0;
   }
   cb->ret_kind = (uint8_t)ret_kind_of(&cb->sig.ret);
@@ -399,12 +530,12 @@ static void make_closure(lua_State *L, ldl_cb *cb, const char *proto) {
   if (ffi_prep_cif(&cb->cif, FFI_DEFAULT_ABI, (unsigned)cb->sig.nargs,
                    dl_ffi_type(&cb->sig.ret), cb->types) != FFI_OK)
     luaL_error(L, "dynlib: libffi cannot prepare callback '%s'", proto);
-  cb->closure = ffi_closure_alloc(sizeof(ffi_closure), &cb->code);
+  cb->closure = ffi_closure_alloc(sizeof(ffi_closure), &cb->head.code);
   if (cb->closure == NULL) luaL_error(L, "dynlib: out of memory");
-  if (ffi_prep_closure_loc(cb->closure, &cb->cif, handler, cb, cb->code) != FFI_OK) {
+  if (ffi_prep_closure_loc(cb->closure, &cb->cif, handler, cb, cb->head.code) != FFI_OK) {
     ffi_closure_free(cb->closure);
     cb->closure = NULL;
-    cb->code = NULL;
+    cb->head.code = NULL;
     luaL_error(L, "dynlib: libffi cannot make callback '%s'", proto);
   }
 }
@@ -417,12 +548,14 @@ static int l_callback(lua_State *L) {
   memset(cb, 0, sizeof *cb);
   cb->fn_ref = LUA_NOREF;
   cb->slot = -1;
-  luaL_setmetatable(L, CB_MT);
+  luaL_setmetatable(L, LDL_CB_MT);
   char err[300];
-  if (dl_sig_parse(proto, NULL, &cb->sig, err, sizeof err) != 0)
-    return luaL_error(L, "dynlib: %s", err);
-  if (cb->sig.variadic)
-    return luaL_error(L, "dynlib: a callback cannot be variadic");
+  if (typed_prototype(L, cb, proto) != 0) {
+    memset(&cb->sig, 0, sizeof cb->sig);
+    if (dl_sig_parse(proto, NULL, &cb->sig, err, sizeof err) != 0)
+      return luaL_error(L, "dynlib: %s", err);
+    if (cb->sig.variadic) return luaL_error(L, "dynlib: a callback cannot be variadic");
+  }
   plan(cb);
   cb->L = L;
   cb->owner = dl_os_thread_self();
@@ -444,12 +577,12 @@ static void release(ldl_cb *cb) {
   pool_release(cb);
   if (cb->closure) ffi_closure_free(cb->closure);
   cb->closure = NULL;
-  cb->code = NULL;
+  cb->head.code = NULL;
 }
 
 static int cb_free(lua_State *L) {
   ldl_cb *cb = check_cb(L);
-  if (cb->code == NULL) return 0;
+  if (cb->head.code == NULL) return 0;
   release(cb);
   luaL_unref(L, LUA_REGISTRYINDEX, cb->fn_ref);
   cb->fn_ref = LUA_NOREF;
@@ -472,12 +605,12 @@ static int cb_index(lua_State *L) {
   ldl_cb *cb = check_cb(L);
   const char *key = luaL_checkstring(L, 2);
   if (strcmp(key, "ptr") == 0) {
-    if (cb->code) lua_pushlightuserdata(L, cb->code);
+    if (cb->head.code) lua_pushlightuserdata(L, cb->head.code);
     else lua_pushnil(L);
   } else if (strcmp(key, "free") == 0) {
     lua_pushcfunction(L, cb_free);
   } else if (strcmp(key, "freed") == 0) {
-    lua_pushboolean(L, cb->code == NULL);
+    lua_pushboolean(L, cb->head.code == NULL);
   } else if (strcmp(key, "rejected") == 0) {
     lua_pushinteger(L, cb->rejected);
   } else {
@@ -489,21 +622,12 @@ static int cb_index(lua_State *L) {
 static int cb_tostring(lua_State *L) {
   ldl_cb *cb = check_cb(L);
   lua_pushfstring(L, "dynlib.callback (%s%s)", cb->sig.ret.name,
-                  cb->code ? "" : ", freed");
+                  cb->head.code ? "" : ", freed");
   return 1;
 }
 
-/* The code pointer of the callback at idx, or NULL when idx is not one
- * (used by pointer arguments: a callback passes as its code). */
-void *ldl_callback_code(lua_State *L, int idx, int *is_cb) {
-  ldl_cb *cb = luaL_testudata(L, idx, CB_MT);
-  *is_cb = cb != NULL;
-  if (cb && cb->code == NULL) luaL_error(L, "dynlib: callback used after free()");
-  return cb ? cb->code : NULL;
-}
-
 void ldl_open_callback(lua_State *L) {
-  luaL_newmetatable(L, CB_MT);
+  luaL_newmetatable(L, LDL_CB_MT);
   lua_pushcfunction(L, cb_index);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, cb_tostring);

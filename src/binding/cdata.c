@@ -339,7 +339,11 @@ static void *userdata_pointer(lua_State *L, cstate *S, int idx, dl_ctid ptype,
   if (data) return data;
   int is_cb;
   void *code = ldl_callback_code(L, idx, &is_cb);
-  if (is_cb && (cls == LDL_K_FPTR || cls == LDL_K_VPTR)) return code;
+  if (is_cb && (cls == LDL_K_FPTR || cls == LDL_K_VPTR)) {
+    const char *bad = ldl_callback_mismatch(L, idx, ptype); /* signatures */
+    if (bad) luaL_error(L, "dynlib: %s: %s", push_where(L, w), bad);
+    return code;
+  }
   const char *what = push_where(L, w);
   return (void *)(intptr_t)luaL_error(
       L, "dynlib: %s: pointer expected, got %s (only dynlib's typed values, "

@@ -46,5 +46,6 @@ LDL_EXPORT int luaopen_dynlib_core(lua_State *L) {
   ldl_open_cdef(L);
   ldl_open_cdata(L);
   ldl_open_cfunc(L);
+  ldl_open_fnptr(L);
   return 1;
 }

@@ -17,5 +17,6 @@ void ldl_open_buffer(lua_State *L);   /* buffer.c: dynlib.buffer */
 void ldl_open_cdef(lua_State *L);     /* cdef.c: cdef, sizeof, alignof, offsetof */
 void ldl_open_cdata(lua_State *L);    /* cdata.c: dynlib.new, cast, typeof, string */
 void ldl_open_cfunc(lua_State *L);    /* cfunc.c: lib:cdef, declared functions */
+void ldl_open_fnptr(lua_State *L);    /* fnptr.c: function pointers called (after cdata) */
 
 #endif
