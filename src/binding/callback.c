@@ -70,6 +70,8 @@ typedef struct ldl_cb {
   int64_t ret_lo, ret_hi; /* RK_SINT, RK_UINT: the values that fit */
   uint8_t push[DL_MAX_ARGS];
   dl_ctid ctid[DL_MAX_ARGS]; /* PK_TYPED: the pointer type */
+  const void *model[DL_MAX_ARGS]; /* PK_TYPED: a typed pointer to copy */
+  int mt_ref;            /* the models' metatable, LUA_NOREF without */
   ffi_cif cif;
   ffi_type *types[DL_MAX_ARGS];
   dl_sig sig;
@@ -205,8 +207,16 @@ typedef struct cb_frame {
 static int run_lua(lua_State *L) {
   cb_frame *f = lua_touserdata(L, 1);
   ldl_cb *cb = f->cb;
+  int mt = 0;
+  if (cb->mt_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cb->mt_ref);
+    mt = lua_gettop(L);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, cb->fn_ref);
-  for (int i = 0; i < cb->nargs; i++) push_arg(L, cb->push[i], cb->ctid[i], f->args[i]);
+  for (int i = 0; i < cb->nargs; i++) {
+    if (cb->model[i]) ldl_cdata_push_like(L, cb->model[i], mt, *(void **)f->args[i]);
+    else push_arg(L, cb->push[i], cb->ctid[i], f->args[i]);
+  }
   lua_call(L, cb->nargs, 1);
   return 1;
 }
@@ -522,6 +532,26 @@ static void plan(ldl_cb *cb) {
   dl_type_range(&cb->sig.ret, &cb->ret_lo, &cb->ret_hi);
 }
 
+/* Typed pointer arguments are pushed as copies of a model made here, one
+ * per argument (no lookups per call); leaves the table of models on the
+ * stack, for the anchor to keep. */
+static void make_models(lua_State *L, ldl_cb *cb) {
+  static const char somewhere = 0; /* a model's value: any but NULL */
+  lua_createtable(L, cb->nargs, 0);
+  for (int i = 0; i < cb->nargs; i++) {
+    if (cb->push[i] != PK_TYPED) continue;
+    ldl_cdata_push_pointer(L, cb->ctid[i], (void *)&somewhere);
+    if (lua_type(L, -1) != LUA_TUSERDATA) { /* pushed otherwise */
+      lua_pop(L, 1);
+      continue;
+    }
+    cb->model[i] = lua_touserdata(L, -1);
+    if (cb->mt_ref == LUA_NOREF && lua_getmetatable(L, -1))
+      cb->mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
 /* Makes the code C calls: an entry of the pool, else a libffi closure;
  * raises on failure. */
 static void make_closure(lua_State *L, ldl_cb *cb, const char *proto) {
@@ -547,6 +577,7 @@ static int l_callback(lua_State *L) {
   ldl_cb *cb = lua_newuserdatauv(L, sizeof *cb, 0);
   memset(cb, 0, sizeof *cb);
   cb->fn_ref = LUA_NOREF;
+  cb->mt_ref = LUA_NOREF;
   cb->slot = -1;
   luaL_setmetatable(L, LDL_CB_MT);
   char err[300];
@@ -566,8 +597,8 @@ static int l_callback(lua_State *L) {
   cb->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   ldl_registry_table(L, &ANCHOR_KEY);
   lua_pushvalue(L, -2);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, -3); /* anchor[userdata] = true: the userdata itself */
+  make_models(L, cb);
+  lua_rawset(L, -3); /* anchor[userdata] = its models: both kept */
   lua_pop(L, 1);
   return 1;
 }
@@ -585,7 +616,8 @@ static int cb_free(lua_State *L) {
   if (cb->head.code == NULL) return 0;
   release(cb);
   luaL_unref(L, LUA_REGISTRYINDEX, cb->fn_ref);
-  cb->fn_ref = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, cb->mt_ref);
+  cb->fn_ref = cb->mt_ref = LUA_NOREF;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ANCHOR_KEY) == LUA_TTABLE) {
     lua_pushvalue(L, 1);
     lua_pushnil(L);

@@ -201,6 +201,18 @@ void ldl_cdata_push_pointer(lua_State *L, dl_ctid ptype, void *p) {
   }
 }
 
+void ldl_cdata_push_like(lua_State *L, const void *model, int mt, void *p) {
+  if (p == NULL) {
+    lua_pushnil(L);
+    return;
+  }
+  ldl_cd *c = lua_newuserdatauv(L, sizeof *c, 1);
+  memcpy(c, model, sizeof *c); /* a foreign pointer's: no owner to copy */
+  c->ptr = p;
+  lua_pushvalue(L, mt);
+  lua_setmetatable(L, -2);
+}
+
 int ldl_cdata_get(lua_State *L, int idx, void **addr, dl_ctid *type,
                   int *is_object) {
   ldl_cd *c = luaL_testudata(L, idx, CD_MT);
