@@ -123,4 +123,39 @@ describe("function pointers", function()
     assert.is_false(ok)
     assert.matches("where .int %(%*%)%(const void %*, const void %*%). is expected", err)
   end)
+
+  local sqlite = dynlib.open("sqlite3", {version = 0})
+  H.it_if(sqlite, "no libsqlite3 here (.ci/deps installs it)")(
+    "runs sqlite3_exec with a callback reading char **argv as typed pointers", function()
+    local S = sqlite:cdef([[
+      typedef struct sqlite3 sqlite3;
+      int sqlite3_open(const char *filename, sqlite3 **ppDb);
+      int sqlite3_exec(sqlite3 *db, const char *sql,
+                       int (*callback)(void *, int, char **, char **), void *arg, char **errmsg);
+      int sqlite3_close(sqlite3 *);
+    ]])
+    local pdb = dynlib.new("sqlite3 *[1]")
+    assert.equal(0, S.sqlite3_open(":memory:", pdb))
+    local db = pdb[0]
+    local rows = {}
+    local row = dynlib.callback("int (void *arg, int n, char **values, char **names)",
+      function(_, n, values, names)
+        local r = {}
+        for i = 0, n - 1 do r[dynlib.string(names[i])] = dynlib.string(values[i]) end
+        rows[#rows + 1] = r
+        return 0
+      end)
+    assert.equal(0, S.sqlite3_exec(db, "CREATE TABLE t (a, b); INSERT INTO t VALUES (1, 'x'), (2, NULL);"
+      .. " SELECT a, b FROM t ORDER BY a", row, nil, nil))
+    assert.same({{a = "1", b = "x"}, {a = "2"}}, rows) -- NULL reads as nil
+    -- Returning non-zero aborts: SQLITE_ABORT (4)
+    local stop = dynlib.callback("int (void *, int, char **, char **)", function() return 1 end)
+    assert.equal(4, S.sqlite3_exec(db, "SELECT a FROM t", stop, nil, nil))
+    -- The declared parameter checks the callback's signature.
+    local wrong = dynlib.callback("int (void *, int, char **)", function() return 0 end)
+    assert.has_error(function() S.sqlite3_exec(db, "SELECT 1", wrong, nil, nil) end)
+    assert.equal(0, S.sqlite3_close(db))
+    row:free()
+    stop:free()
+  end)
 end)
