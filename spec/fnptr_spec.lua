@@ -74,6 +74,21 @@ describe("typed callbacks", function()
   end)
 end)
 
+describe("typed callbacks by value", function()
+  it("receive a struct by value as a new object", function()
+    dynlib.cdef("struct fixture_pt { int32_t id; double w; };")
+    local kept
+    local f = dynlib.callback("double (struct fixture_pt p, int k)", function(p, k)
+      kept = p
+      return p.id * p.w + k
+    end)
+    assert.equal(2 * 1.5 + 3, lib:func("double call_pt(void *, int32_t, double)")(f, 2, 1.5))
+    assert.equal("struct fixture_pt", dynlib.typeof(kept))
+    assert.same({2, 1.5}, {kept.id, kept.w}) -- a copy: still there after the call
+    f:free()
+  end)
+end)
+
 describe("function pointers", function()
   it("calls a function pointer field, and C calls a callback stored in one", function()
     local ops = dynlib.cast("struct fixture_ops *", lib:func("void *fixture_ops(void)")())

@@ -27,6 +27,7 @@
 #include "binding/ctypes.h"
 #include "binding/module.h"
 #include "binding/util.h"
+#include "calls/ffi_struct.h"
 #include "calls/sig.h"
 #include "os/os.h"
 
@@ -48,7 +49,8 @@ typedef enum push_kind {
   PK_LIGHT,   /* untyped pointer: light userdata, nil for NULL */
   PK_ALLOC,   /* from here on pushing allocates (may raise): run protected */
   PK_STRING = PK_ALLOC, /* const char *: a Lua string, nil for NULL */
-  PK_TYPED    /* T *: a typed pointer (a new one per call), nil for NULL */
+  PK_TYPED,   /* T *: a typed pointer (a new one per call), nil for NULL */
+  PK_VALUE    /* struct or union by value: a new object holding a copy */
 } push_kind;
 
 /* How the Lua result goes back to C. */
@@ -69,7 +71,10 @@ typedef struct ldl_cb {
   uint8_t ret_size;
   int64_t ret_lo, ret_hi; /* RK_SINT, RK_UINT: the values that fit */
   uint8_t push[DL_MAX_ARGS];
-  dl_ctid ctid[DL_MAX_ARGS]; /* PK_TYPED: the pointer type */
+  dl_ctid ctid[DL_MAX_ARGS]; /* PK_TYPED: the pointer type; PK_VALUE: the
+                                 struct or union */
+  ffi_type *agg[DL_MAX_ARGS]; /* PK_VALUE: its libffi type (in ffi_cache) */
+  dl_ffi_cache *ffi_cache; /* made for struct arguments, else NULL */
   const void *model[DL_MAX_ARGS]; /* PK_TYPED: a typed pointer to copy */
   int mt_ref;            /* the models' metatable, LUA_NOREF without */
   ffi_cif cif;
@@ -127,6 +132,7 @@ static void push_arg(lua_State *L, int kind, dl_ctid ctid, const void *p) {
       else lua_pushnil(L);
       return;
     }
+    case PK_VALUE: ldl_cdata_push_value(L, ctid, p); return;
     case PK_TYPED:
       /* A new typed pointer each call: one the Lua function keeps must not
        * change under it when the next call comes. */
@@ -340,7 +346,8 @@ static const entry_fn entries[CB_POOL] = {
 static int fits_pool(const ldl_cb *cb) {
   if (cb->nargs > 6 || cb->ret_kind == RK_FLOAT || cb->ret_kind == RK_DOUBLE) return 0;
   for (int i = 0; i < cb->nargs; i++)
-    if (cb->push[i] == PK_FLOAT || cb->push[i] == PK_DOUBLE) return 0;
+    if (cb->push[i] == PK_FLOAT || cb->push[i] == PK_DOUBLE || cb->push[i] == PK_VALUE)
+      return 0;
   return 1;
 }
 
@@ -488,6 +495,21 @@ static int scalar_of(dl_creg *reg, dl_ctid id, dl_type *t, dl_ctid *ctid) {
   return 0;
 }
 
+/* A struct or union parameter by value: its libffi type, from a cache the
+ * callback owns (freed with it). 0, or -1 when it cannot be one. */
+static int struct_arg(ldl_cb *cb, dl_creg *reg, dl_ctid id, int i) {
+  uint8_t kind = dl_creg_type(reg, id)->kind;
+  char err[200];
+  if (kind != DL_C_STRUCT && kind != DL_C_UNION) return -1;
+  if (cb->ffi_cache == NULL && (cb->ffi_cache = dl_ffi_cache_new()) == NULL) return -1;
+  cb->agg[i] = dl_ffi_ctype(cb->ffi_cache, reg, id, err, sizeof err);
+  if (cb->agg[i] == NULL) return -1;
+  cb->ctid[i] = id;
+  cb->sig.args[i].kind = DL_PTR; /* never read: agg[i] is its libffi type */
+  cb->sig.args[i].size = sizeof(void *);
+  return 0;
+}
+
 /* Reads the prototype with the declaration parser into cb: 0, or -1 when
  * the parser does not read it (the scalar parser then has its say). Raises
  * on what it reads but a callback cannot do. */
@@ -510,8 +532,10 @@ static int typed_prototype(lua_State *L, ldl_cb *cb, const char *proto) {
   cb->sig.nargs = (int)ft->count;
   for (uint32_t i = 0; i < ft->count; i++) {
     const dl_cmember *m = dl_creg_member(reg, ft->first + i);
-    if (scalar_of(reg, m->type, &cb->sig.args[i], &cb->ctid[i]) != 0 ||
-        cb->sig.args[i].kind == DL_VOID)
+    if (scalar_of(reg, m->type, &cb->sig.args[i], &cb->ctid[i]) == 0 &&
+        cb->sig.args[i].kind != DL_VOID)
+      continue;
+    if (struct_arg(cb, reg, m->type, (int)i) != 0)
       luaL_error(L, "dynlib: a callback cannot take %s (parameter %d of '%s')",
                  cb->sig.args[i].name, (int)i + 1, proto);
   }
@@ -524,7 +548,8 @@ static void plan(ldl_cb *cb) {
   cb->nargs = cb->sig.nargs;
   cb->direct = 1;
   for (int i = 0; i < cb->nargs; i++) {
-    cb->push[i] = (uint8_t)(cb->ctid[i] ? PK_TYPED : push_kind_of(&cb->sig.args[i]));
+    cb->push[i] = (uint8_t)(cb->agg[i] ? PK_VALUE
+                            : cb->ctid[i] ? PK_TYPED : push_kind_of(&cb->sig.args[i]));
     if (cb->push[i] >= PK_ALLOC) cb->direct = 0;
   }
   cb->ret_kind = (uint8_t)ret_kind_of(&cb->sig.ret);
@@ -556,7 +581,8 @@ static void make_models(lua_State *L, ldl_cb *cb) {
  * raises on failure. */
 static void make_closure(lua_State *L, ldl_cb *cb, const char *proto) {
   if (pool_claim(cb) == 0) return;
-  for (int i = 0; i < cb->sig.nargs; i++) cb->types[i] = dl_ffi_type(&cb->sig.args[i]);
+  for (int i = 0; i < cb->sig.nargs; i++)
+    cb->types[i] = cb->agg[i] ? cb->agg[i] : dl_ffi_type(&cb->sig.args[i]);
   if (ffi_prep_cif(&cb->cif, FFI_DEFAULT_ABI, (unsigned)cb->sig.nargs,
                    dl_ffi_type(&cb->sig.ret), cb->types) != FFI_OK)
     luaL_error(L, "dynlib: libffi cannot prepare callback '%s'", proto);
@@ -608,6 +634,8 @@ static void release(ldl_cb *cb) {
   pool_release(cb);
   if (cb->closure) ffi_closure_free(cb->closure);
   cb->closure = NULL;
+  if (cb->ffi_cache) dl_ffi_cache_free(cb->ffi_cache); /* after the closure */
+  cb->ffi_cache = NULL;
   cb->head.code = NULL;
 }
 
