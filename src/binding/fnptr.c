@@ -25,7 +25,7 @@ typedef struct fp_proto {
   size_t ret_size;
   dl_ctid args[DL_MAX_ARGS];
   uint8_t is_str[DL_MAX_ARGS]; /* const char *: a Lua string passes as is */
-  char what[DL_MAX_ARGS][16];  /* "argument #3", for conversion errors */
+  char what[DL_MAX_ARGS][24];  /* "argument #3", for conversion errors */
   ffi_cif cif;
   ffi_type *types[DL_MAX_ARGS];
 } fp_proto;
