@@ -68,7 +68,7 @@ OS_FILE := $(if $(filter windows,$(TARGET_OS)),win32,posix)
 LINUX_ONLY := src/formats/ldcache.c src/formats/ldscript.c
 # The other system's library-name conventions (formats/libname_*.c).
 OTHER_NAMES := src/formats/libname_$(if $(filter windows,$(TARGET_OS)),elf,pe).c
-CORE_DIRS := core formats calls os base
+CORE_DIRS := core formats calls ctype os base
 CORE_SRC := $(filter-out $(filter-out src/os/os_$(OS_FILE).c,$(wildcard src/os/os_*.c)) \
               $(if $(filter linux,$(TARGET_OS)),,$(LINUX_ONLY)) $(OTHER_NAMES), \
               $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
