@@ -151,6 +151,24 @@ describe("dynlib.new", function()
   end)
 end)
 
+describe("the field cache", function()
+  it("stays right when more fields are used than it holds, and for long names", function()
+    local names = {}
+    for i = 1, 700 do names[i] = ("int f%d;"):format(i) end
+    local long = ("x"):rep(60) -- longer than Lua interns
+    dynlib.cdef("struct cd_wide { " .. table.concat(names, " ") .. " int " .. long .. "; };")
+    local w = dynlib.new("struct cd_wide")
+    for round = 1, 2 do
+      for i = 1, 700 do w["f" .. i] = i * round end
+      for i = 1, 700 do assert.equal(i * round, w["f" .. i]) end
+    end
+    w[long] = 5
+    assert.equal(5, w[("x"):rep(30) .. ("x"):rep(30)])
+    collectgarbage()
+    assert.equal(1400, w.f700)
+  end)
+end)
+
 describe("typed pointers", function()
   it("read fields of pointer type as typed pointers, NULL as nil", function()
     local a = dynlib.new("struct cd_node", {v = 1})
