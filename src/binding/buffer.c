@@ -14,20 +14,18 @@
 #include "binding/cdata.h"
 #include "binding/ctypes.h"
 
-#define BUF_MT "dynlib.buffer"
+#define BUF_MT LDL_BUF_MT
 
-typedef struct ldl_buf {
-  size_t size;
-  _Alignas(16) unsigned char data[];
-} ldl_buf;
-
+/* The buffer at idx; raises on anything else. The methods compare the
+ * metatable with their upvalue 1 (no registry lookup by name). */
 static ldl_buf *check_buf(lua_State *L, int idx) {
-  return (ldl_buf *)luaL_checkudata(L, idx, BUF_MT);
-}
-
-void *ldl_buffer_data(lua_State *L, int idx) {
-  ldl_buf *b = luaL_testudata(L, idx, BUF_MT);
-  return b ? b->data : NULL;
+  ldl_buf *b = lua_touserdata(L, idx);
+  if (b && lua_getmetatable(L, idx)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return b;
+  }
+  return (ldl_buf *)luaL_checkudata(L, idx, BUF_MT); /* raises as lauxlib does */
 }
 
 /* dynlib.buffer(size) zeroed, or dynlib.buffer(string) holding a copy */
@@ -79,19 +77,50 @@ static int buf_write(lua_State *L) {
   return 0;
 }
 
-/* A scalar C type by name ("int", "uint8_t", "double", "void *"), from
- * the state's type cache: parsed once, then one table lookup per access.
- * Returns its access class (cconv.h); *size: its bytes. */
-static uint8_t check_type(lua_State *L, int idx, dl_ctid *type, size_t *size) {
+/* The types buf:get and buf:set named last, by the address of the type
+ * string (anchored in the cache's user value, so an address is never
+ * reused while its entry stands): a hit skips even the type cache's table
+ * lookup. Upvalue 2 of the methods. */
+#define TCACHE 64
+
+typedef struct tcache_ent {
+  const char *key;
+  dl_ctid type;
+  uint32_t size;
+  uint8_t cls;
+} tcache_ent;
+
+/* The type from the state's type cache (ldl_ctype_from: parsed once per
+ * state), checked to be a scalar, remembered in e. */
+static void type_miss(lua_State *L, int idx, tcache_ent *e, size_t slot) {
   size_t len;
   const char *name = luaL_checklstring(L, idx, &len);
-  *type = ldl_ctype_from(L, name, len);
+  dl_ctid type = ldl_ctype_from(L, name, len);
   const dl_creg *reg = ldl_creg(L);
-  uint8_t cls = ldl_cclass(reg, *type);
+  uint8_t cls = ldl_cclass(reg, type);
   if (cls > LDL_K_FPTR || cls == LDL_K_AGG)
     luaL_argerror(L, idx, lua_pushfstring(L, "not a scalar C type: '%s'", name));
-  *size = dl_creg_type(reg, *type)->size;
-  return cls;
+  e->key = NULL;
+  lua_getiuservalue(L, lua_upvalueindex(2), 1);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, (lua_Integer)slot + 1);
+  lua_pop(L, 1);
+  e->key = name;
+  e->type = type;
+  e->size = dl_creg_type(reg, type)->size;
+  e->cls = cls;
+}
+
+/* A scalar C type by name ("int", "uint8_t", "double", "void *"): its
+ * access class (cconv.h); *size: its bytes. */
+static uint8_t check_type(lua_State *L, int idx, dl_ctid *type, size_t *size) {
+  const char *key = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+  size_t slot = ((uintptr_t)key >> 4) & (TCACHE - 1);
+  tcache_ent *e = (tcache_ent *)lua_touserdata(L, lua_upvalueindex(2)) + slot;
+  if (key == NULL || e->key != key) type_miss(L, idx, e, slot);
+  *type = e->type;
+  *size = e->size;
+  return e->cls;
 }
 
 /* buf:get(type, off) -> value; pointers as light userdata (nil for NULL) */
@@ -161,15 +190,15 @@ static int buf_tostring(lua_State *L) {
   return 1;
 }
 
+/* buf.name: a method (looked up first: calls are the common case), or
+ * buf.ptr. */
 static int buf_index(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   ldl_buf *b = check_buf(L, 1);
   const char *key = lua_tostring(L, 2);
-  if (key && strcmp(key, "ptr") == 0) {
-    lua_pushlightuserdata(L, b->data);
-    return 1;
-  }
-  lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
+  if (key && strcmp(key, "ptr") == 0) lua_pushlightuserdata(L, b->data);
+  else lua_pushnil(L);
   return 1;
 }
 
@@ -178,7 +207,13 @@ void ldl_open_buffer(lua_State *L) {
                                      {"get", buf_get},   {"set", buf_set},
                                      {"offset", buf_offset}, {NULL, NULL}};
   luaL_newmetatable(L, BUF_MT);
-  luaL_newlib(L, methods);
+  luaL_newlibtable(L, methods);
+  lua_pushvalue(L, -2); /* upvalue 1: the metatable */
+  tcache_ent *cache = lua_newuserdatauv(L, sizeof(tcache_ent) * TCACHE, 1);
+  memset(cache, 0, sizeof(tcache_ent) * TCACHE);
+  lua_newtable(L); /* the cached type strings */
+  lua_setiuservalue(L, -2, 1);
+  luaL_setfuncs(L, methods, 2);
   lua_pushcclosure(L, buf_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, buf_len);

@@ -46,8 +46,12 @@ typedef struct ldl_cd {
   uint8_t ecls;       /* access class of etype */
   uint8_t econst;     /* elements are const: no stores */
   uint8_t vla;        /* made as "T[?]": typeof shows the length */
-  _Alignas(16) unsigned char data[];
+  /* An owned object's bytes, from the first 16-byte boundary: Lua aligns
+   * userdata to 8 (or less) only, and C code may want 16. */
+  unsigned char data[];
 } ldl_cd;
+
+#define CD_ALIGN 16
 
 /* A place to read or write: a member or an element. */
 typedef struct slot {
@@ -120,15 +124,16 @@ static void describe_pointer(const cstate *S, ldl_cd *c) {
 
 void *ldl_cdata_new(lua_State *L, dl_ctid type, size_t size) {
   cstate *S = get_state(L);
-  ldl_cd *c = push_cd(L, size ? size : 1, CD_OWNED);
-  memset(c->data, 0, size ? size : 1);
-  c->ptr = c->data;
-  c->lo = (uintptr_t)c->data;
+  ldl_cd *c = push_cd(L, size + CD_ALIGN - 1, CD_OWNED);
+  uintptr_t start = ((uintptr_t)c->data + CD_ALIGN - 1) & ~(uintptr_t)(CD_ALIGN - 1);
+  c->ptr = (unsigned char *)start;
+  memset(c->ptr, 0, size);
+  c->lo = start;
   c->hi = c->lo + size;
   c->size = size;
   c->type = type;
   describe_object(S, c);
-  return c->data;
+  return c->ptr;
 }
 
 /* Pushes what keeps the memory of the value at idx alive: an owned
@@ -483,6 +488,13 @@ static const fentry *field_miss(lua_State *L, cstate *S, dl_ctid agg, int key,
   const char *k = lua_tolstring(L, key, &len);
   dl_cmember m;
   if (dl_ctype_field(S->reg, agg, k, len, &m) != 0) no_field(L, S, agg, key);
+  /* Anchor first: an entry must never name a string that can be freed. */
+  e->key = NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
+  lua_getiuservalue(L, -1, 1);
+  lua_pushvalue(L, key);
+  lua_rawseti(L, -2, (lua_Integer)(e - S->fc) + 1);
+  lua_pop(L, 2);
   e->key = k;
   e->agg = agg;
   e->offset = m.offset;
@@ -492,11 +504,6 @@ static const fentry *field_miss(lua_State *L, cstate *S, dl_ctid agg, int key,
     e->s.width = m.bit_width;
     e->s.size = (uint32_t)(m.bit_offset + m.bit_width + 7) / 8;
   }
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
-  lua_getiuservalue(L, -1, 1);
-  lua_pushvalue(L, key);
-  lua_rawseti(L, -2, (lua_Integer)(e - S->fc) + 1);
-  lua_pop(L, 2);
   return e;
 }
 
@@ -897,9 +904,9 @@ static int l_new(lua_State *L) {
   return 1;
 }
 
-/* The address the value at idx stands for (nil: NULL); *holder is set to
- * idx when it is one of dynlib's typed values. */
-static void *address_of(lua_State *L, int idx, const char *fname) {
+/* The address the value at idx stands for (nil: NULL): a typed value, a
+ * buffer's data, a callback's code, light userdata. */
+static void *address_of(lua_State *L, int idx) {
   switch (lua_type(L, idx)) {
     case LUA_TNIL: return NULL;
     case LUA_TLIGHTUSERDATA: return lua_touserdata(L, idx);
@@ -916,7 +923,6 @@ static void *address_of(lua_State *L, int idx, const char *fname) {
     default: break;
   }
   luaL_typeerror(L, idx, "pointer, typed object or nil");
-  (void)fname;
   return NULL;
 }
 
@@ -927,7 +933,7 @@ static int cast_to_integer(lua_State *L, cstate *S, dl_ctid type) {
     lua_settop(L, 2);
     return 1;
   }
-  lua_pushinteger(L, (lua_Integer)(intptr_t)address_of(L, 2, "cast"));
+  lua_pushinteger(L, (lua_Integer)(intptr_t)address_of(L, 2));
   return 1;
 }
 
@@ -942,7 +948,7 @@ static int l_cast(lua_State *L) {
     return luaL_argerror(L, 1, lua_pushfstring(L, "cannot cast to '%s' (a pointer or "
                          "integer type expected)", push_ctype_name(L, S, type)));
   void *p = lua_isinteger(L, 2) ? (void *)(intptr_t)lua_tointeger(L, 2)
-                                : address_of(L, 2, "cast");
+                                : address_of(L, 2);
   if (p == NULL || cls == LDL_K_VPTR) {
     if (p) lua_pushlightuserdata(L, p);
     else lua_pushnil(L);
