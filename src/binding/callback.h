@@ -13,13 +13,6 @@
 #define LDL_HIDDEN
 #else
 #define LDL_HIDDEN __attribute__((visibility("hidden")))
-/* Whether the callback at idx (cbptr.c) may stand for a value of pointer type
- * ptype (ctype/ctype.h): NULL when it may (or idx is no callback, or
- * either signature is unknown), else pushes and returns a message naming
- * both types. The function types must agree, const aside; a `void *` on
- * ptype's side takes any pointer on the callback's (qsort's comparator). */
-const char *ldl_callback_mismatch(lua_State *L, int idx, uint32_t ptype);
-
 #endif
 
 /* A callback's Lua error is raised when the outer dynlib call returns:
@@ -47,12 +40,11 @@ typedef struct ldl_cb_head {
 /* The code pointer of the callback at idx (*is_cb = 1), or NULL (cbptr.c). */
 void *ldl_callback_code(lua_State *L, int idx, int *is_cb);
 
-/* The same for a callback standing for a value of pointer type ptype
- * (ctype/ctype.h; 0 when not known): when both ptype's function type and
- * the callback's are known they must agree, const aside, with a `void *`
- * on ptype's side taking any pointer; otherwise raises naming both types
- * and `what` ("argument #4 to 'qsort'", "field 'compare'"). */
-void *ldl_callback_code_as(lua_State *L, int idx, uint32_t ptype, const char *what,
-                           int *is_cb);
+/* Whether the callback at idx (cbptr.c) may stand for a value of pointer type
+ * ptype (ctype/ctype.h): NULL when it may (or idx is no callback, or
+ * either signature is unknown), else pushes and returns a message naming
+ * both types. The function types must agree, const aside; a `void *` on
+ * ptype's side takes any pointer on the callback's (qsort's comparator). */
+const char *ldl_callback_mismatch(lua_State *L, int idx, uint32_t ptype);
 
 #endif
