@@ -241,7 +241,7 @@ describe("dynlib.cdef", function()
       extern char *l_env[];
       extern int l_daylight;
       typedef float _Complex l_unused_never;
-    ]] 
+    ]]
     assert.equal(8, dynlib.sizeof("l_ll"))
     assert.equal(1, dynlib.sizeof("l_qi"))
     assert.equal(8, dynlib.sizeof("l_di"))
