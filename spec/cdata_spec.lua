@@ -36,6 +36,9 @@ describe("dynlib.new", function()
     assert.equal(1.5, d[0])
     assert.equal("double", dynlib.typeof(d))
     assert.equal(0, dynlib.new("int")[0])
+    for _ = 1, 4 do -- 16-byte aligned, whatever Lua's userdata alignment
+      assert.equal(0, dynlib.cast("intptr_t", dynlib.new("char[?]", 3)) % 16)
+    end
     assert.matches("index 1 out of range for 'double' %(valid: 0..0%)", err(function() return d[1] end))
     assert.matches("index %-1 out of range", err(function() d[-1] = 0 end))
   end)
@@ -295,3 +298,23 @@ describe("ldl_cdata_store", function()
     assert.equal(3, pp[0].v)
   end)
 end)
+
+describe("buf:get and buf:set", function()
+  it("take any declared scalar type, through the state's type cache", function()
+    dynlib.cdef("typedef int16_t cd_short; enum cd_color { CD_RED, CD_GREEN = 7 };")
+    local b = dynlib.buffer(16)
+    b:set("cd_short", 2, -300)
+    assert.equal(-300, b:get("cd_short", 2))
+    assert.equal(-300, b:get("int16_t", 2))
+    b:set("enum cd_color", 4, 7)
+    assert.equal(7, b:get("enum cd_color", 4))
+    assert.matches("value out of range for short", err(b.set, b, "cd_short", 0, 40000))
+    assert.matches("not a scalar C type: 'struct cd_point'", err(b.get, b, "struct cd_point", 0))
+    b:set("struct cd_point *", 8, dynlib.new("struct cd_point"))
+    assert.equal("userdata", type(b:get("struct cd_point *", 8))) -- as before: light userdata
+    assert.matches("cannot be stored where 'struct cd_point %*'",
+      err(b.set, b, "struct cd_point *", 8, dynlib.new("struct cd_other")))
+    assert.matches("a Lua string cannot be stored", err(b.set, b, "char *", 8, "x"))
+  end)
+end)
+

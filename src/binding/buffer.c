@@ -14,20 +14,10 @@
 #include "binding/cdata.h"
 #include "binding/ctypes.h"
 
-#define BUF_MT "dynlib.buffer"
-
-typedef struct ldl_buf {
-  size_t size;
-  _Alignas(16) unsigned char data[];
-} ldl_buf;
+#define BUF_MT LDL_BUF_MT
 
 static ldl_buf *check_buf(lua_State *L, int idx) {
   return (ldl_buf *)luaL_checkudata(L, idx, BUF_MT);
-}
-
-void *ldl_buffer_data(lua_State *L, int idx) {
-  ldl_buf *b = luaL_testudata(L, idx, BUF_MT);
-  return b ? b->data : NULL;
 }
 
 /* dynlib.buffer(size) zeroed, or dynlib.buffer(string) holding a copy */

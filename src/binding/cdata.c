@@ -46,8 +46,12 @@ typedef struct ldl_cd {
   uint8_t ecls;       /* access class of etype */
   uint8_t econst;     /* elements are const: no stores */
   uint8_t vla;        /* made as "T[?]": typeof shows the length */
-  _Alignas(16) unsigned char data[];
+  /* An owned object's bytes, from the first 16-byte boundary: Lua aligns
+   * userdata to 8 (or less) only, and C code may want 16. */
+  unsigned char data[];
 } ldl_cd;
+
+#define CD_ALIGN 16
 
 /* A place to read or write: a member or an element. */
 typedef struct slot {
@@ -120,15 +124,16 @@ static void describe_pointer(const cstate *S, ldl_cd *c) {
 
 void *ldl_cdata_new(lua_State *L, dl_ctid type, size_t size) {
   cstate *S = get_state(L);
-  ldl_cd *c = push_cd(L, size ? size : 1, CD_OWNED);
-  memset(c->data, 0, size ? size : 1);
-  c->ptr = c->data;
-  c->lo = (uintptr_t)c->data;
+  ldl_cd *c = push_cd(L, size + CD_ALIGN - 1, CD_OWNED);
+  uintptr_t start = ((uintptr_t)c->data + CD_ALIGN - 1) & ~(uintptr_t)(CD_ALIGN - 1);
+  c->ptr = (unsigned char *)start;
+  memset(c->ptr, 0, size);
+  c->lo = start;
   c->hi = c->lo + size;
   c->size = size;
   c->type = type;
   describe_object(S, c);
-  return c->data;
+  return c->ptr;
 }
 
 /* Pushes what keeps the memory of the value at idx alive: an owned
