@@ -10,6 +10,7 @@
  * pointer types as everywhere else, the result pushed as a typed value.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -54,6 +55,8 @@ typedef struct ldl_cfn {
   ffi_cif cif;
   ffi_type *rtype, *types[DL_MAX_ARGS];
   char name[DL_NAME_MAX];
+  const char *what[DL_MAX_ARGS]; /* "argument #2 to 'div'", in `text` */
+  char text[];                   /* made once: errors name the argument */
 } ldl_cfn;
 
 /* ---- the per-state libffi type cache ----------------------------------- */
@@ -212,8 +215,14 @@ static int make(lua_State *L, int lib_idx, dl_ctid ftype, const char *name,
   dynlib_error err;
   void *fn = dynlib_sym(lib->h, symbol, &err);
   if (fn == NULL) return ldl_fail(L, &err);
-  ldl_cfn *f = lua_newuserdatauv(L, sizeof *f, 1);
+  size_t wsize = (size_t)ft->count * (strlen(name) + 32);
+  ldl_cfn *f = lua_newuserdatauv(L, sizeof *f + wsize, 1);
   memset(f, 0, sizeof *f);
+  char *w = f->text;
+  for (uint32_t i = 0; i < ft->count; i++) {
+    f->what[i] = w;
+    w += sprintf(w, "argument #%u to '%s'", i + 1, name) + 1;
+  }
   f->lib = lib;
   f->fn = fn;
   f->report = report;
@@ -317,10 +326,6 @@ static int closed_error(lua_State *L, const ldl_cfn *f) {
                     f->lib->h ? dynlib_path(f->lib->h) : "?", f->name);
 }
 
-static const char *arg_what(lua_State *L, const ldl_cfn *f, int i) {
-  return lua_pushfstring(L, "argument #%d to '%s'", i, f->name);
-}
-
 /* An enum given as a constant's name: its value, checked to belong to the
  * parameter's enum. Leaves an integer at the top of the stack. */
 static void enum_name(lua_State *L, dl_creg *reg, const ldl_cfn *f, int i,
@@ -354,17 +359,26 @@ static void conv(lua_State *L, dl_creg *reg, const ldl_cfn *f, int i,
     case A_ENUM:
       if (lua_type(L, i) == LUA_TSTRING) {
         enum_name(L, reg, f, i, t);
-        const char *what = arg_what(L, f, i);
-        ldl_cdata_store(L, -2, t, slot, what);
-        lua_pop(L, 2);
+        ldl_cdata_store(L, -1, t, slot, f->what[a]);
+        lua_pop(L, 1);
         return;
       }
       break;
+    case A_AGG: { /* an object of the very type: copied as it is */
+      void *addr;
+      dl_ctid ct;
+      int obj;
+      if (ldl_cdata_get(L, i, &addr, &ct, &obj) && obj &&
+          dl_ctype_qualified(reg, ct, 0) == dl_ctype_qualified(reg, t, 0)) {
+        memcpy(slot, addr, f->size[a]);
+        return;
+      }
+      break;
+    }
     default:
       break;
   }
-  ldl_cdata_store(L, i, t, slot, arg_what(L, f, i));
-  lua_pop(L, 1);
+  ldl_cdata_store(L, i, t, slot, f->what[a]);
 }
 
 /* Memory for the arguments' slots: on the C stack when small, else a

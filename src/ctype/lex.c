@@ -144,7 +144,7 @@ static int lex_punct(lexer *lx, dl_ctok *t) {
         return 0;
       }
   }
-  if (!strchr("{}[]();:,.*&+-~!/%<>^|?=#\\@", *lx->s) || *lx->s == '\0') {
+  if (!strchr("{}[]();:,.*&+-~!/%<>^|?=#", *lx->s) || *lx->s == '\0') {
     char msg[64];
     snprintf(msg, sizeof msg, "unexpected character (byte %u)",
              (unsigned char)*lx->s);
