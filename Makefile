@@ -68,7 +68,7 @@ OS_FILE := $(if $(filter windows,$(TARGET_OS)),win32,posix)
 LINUX_ONLY := src/formats/ldcache.c src/formats/ldscript.c
 # The other system's library-name conventions (formats/libname_*.c).
 OTHER_NAMES := src/formats/libname_$(if $(filter windows,$(TARGET_OS)),elf,pe).c
-CORE_DIRS := core formats calls os base
+CORE_DIRS := core formats calls ctype os base
 CORE_SRC := $(filter-out $(filter-out src/os/os_$(OS_FILE).c,$(wildcard src/os/os_*.c)) \
               $(if $(filter linux,$(TARGET_OS)),,$(LINUX_ONLY)) $(OTHER_NAMES), \
               $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
@@ -152,9 +152,10 @@ $(BUILD)/dynlib.pc: Makefile $(BUILD)/dynlib.pc.vars
 	  'Version: 0.1.0' 'Libs: -L$${libdir} -ldynlib' 'Libs.private: $(CORE_LIBS)' \
 	  'Cflags: -I$${includedir}' > $@
 
-# Fixtures: the ELF ones everywhere but Windows, whose own are in windows.mk.
+# Fixtures: the ELF ones everywhere but Windows, whose own are in windows.mk
+# (and the layout fixture, made for every target).
 ifeq ($(TARGET_OS),windows)
-FIXTURE_MK := spec/fixtures/windows.mk
+FIXTURE_MK := spec/fixtures/windows.mk spec/fixtures/layout.mk
 else
 FIXTURE_MK := $(filter-out spec/fixtures/windows.mk,$(wildcard spec/fixtures/*.mk))
 endif

@@ -311,7 +311,8 @@ describe("conversions", function()
       assert.equal("abc", f("abc"))
       assert.is_nil(f(nil))
       assert.equal("42", f(42)) -- numbers convert, as with luaL_checkstring
-      assert.has_error(function() f(true) end, "bad argument #1 to 'echo_str' (string expected, got boolean)")
+      assert.has_error(function() f(true) end, "bad argument #1 to 'echo_str' "
+        .. "(string or pointer expected (nil, light userdata or a dynlib object), got boolean)")
     end)
     assert.equal("hello from C", lib:func("const char *greeting(void)")())
     assert.is_nil(lib:func("const char *nothing(void)")())

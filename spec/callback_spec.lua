@@ -99,6 +99,33 @@ describe("dynlib.callback", function()
     assert.is_truthy(ptr)
   end)
 
+  it("works past any fixed number of live callbacks, and after many are freed", function()
+    -- Integer-class callbacks use a pool of compiled entries where the ABI
+    -- allows (then libffi's closures): both kinds, and slots given back.
+    local cbs = {}
+    for i = 1, 200 do
+      cbs[i] = dynlib.callback("int(int, int)", function(a, b) return a * b + i end)
+    end
+    for i = 1, 200 do assert.equal(6 + i, apply(cbs[i], 2, 3)) end
+    for i = 1, 200, 2 do cbs[i]:free() end
+    for i = 1, 100 do
+      local cb = dynlib.callback("int(int, int)", function(a, b) return a - b - i end)
+      assert.equal(-i - 1, apply(cb, 2, 3))
+      cb:free()
+    end
+    for i = 2, 200, 2 do assert.equal(6 + i, apply(cbs[i], 2, 3)) ; cbs[i]:free() end
+  end)
+
+  it("reads narrow arguments from their own bytes only", function()
+    local got
+    local f = dynlib.callback("int16_t(int8_t, uint16_t, int32_t, bool, uint8_t)", function(...)
+      got = {...}
+      return -300
+    end)
+    assert.equal(-299, lib:func("int call_narrow(void *)")(f))
+    assert.same({-1, 65535, -1, true, 200}, got)
+  end)
+
   it("refuses bad prototypes and non-functions", function()
     assert.has_error(function() dynlib.callback("int(int", print) end)
     assert.has_error(function() dynlib.callback("int(int)", 42) end)

@@ -6,7 +6,7 @@ local H = require("helper")
 if H.posix_only("layers_spec.lua", H.POSIX_TOOLS) then return end
 
 -- Higher calls lower. formats and calls are siblings: neither uses the other.
-local LAYER = {binding = 5, core = 4, formats = 3, calls = 3, base = 1, os = 0}
+local LAYER = {binding = 5, core = 4, formats = 3, calls = 3, ctype = 2, base = 1, os = 0}
 
 -- Standard C, Lua, libffi and jansson: fine anywhere they belong.
 local ALLOWED = {}

@@ -66,11 +66,11 @@ describe("an unknown option raises, naming it and the valid ones", function()
     assert.is_string(dynlib.check(BASIC, {version = nil}))
   end)
 
-  it("in lib:func, whose options are ffi and last_error, both booleans", function()
+  it("in lib:func, whose options are errno, ffi and last_error, all booleans", function()
     local lib <close> = assert(dynlib.open(BASIC))
-    raises("bad option 'fii' to 'func' (valid: ffi, last_error)",
+    raises("bad option 'fii' to 'func' (valid: errno, ffi, last_error)",
       function() lib:func("int basic_answer(void)", {fii = true}) end)
-    raises("bad option 'lasterror' to 'func' (valid: ffi, last_error)",
+    raises("bad option 'lasterror' to 'func' (valid: errno, ffi, last_error)",
       function() lib:func("basic_answer", "int(void)", {lasterror = true}) end)
     raises("bad option 'ffi' to 'func' (boolean expected, got number)",
       function() lib:func("int basic_answer(void)", {ffi = 1}) end)

@@ -10,22 +10,22 @@
 #include "binding/buffer.h"
 #include "binding/module.h"
 #include "binding/util.h"
-#include "calls/sig.h"
+#include "binding/cconv.h"
+#include "binding/cdata.h"
+#include "binding/ctypes.h"
 
-#define BUF_MT "dynlib.buffer"
+#define BUF_MT LDL_BUF_MT
 
-typedef struct ldl_buf {
-  size_t size;
-  _Alignas(16) unsigned char data[];
-} ldl_buf;
-
+/* The buffer at idx; raises on anything else. The methods compare the
+ * metatable with their upvalue 1 (no registry lookup by name). */
 static ldl_buf *check_buf(lua_State *L, int idx) {
-  return (ldl_buf *)luaL_checkudata(L, idx, BUF_MT);
-}
-
-void *ldl_buffer_data(lua_State *L, int idx) {
-  ldl_buf *b = luaL_testudata(L, idx, BUF_MT);
-  return b ? b->data : NULL;
+  ldl_buf *b = lua_touserdata(L, idx);
+  if (b && lua_getmetatable(L, idx)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return b;
+  }
+  return (ldl_buf *)luaL_checkudata(L, idx, BUF_MT); /* raises as lauxlib does */
 }
 
 /* dynlib.buffer(size) zeroed, or dynlib.buffer(string) holding a copy */
@@ -77,93 +77,93 @@ static int buf_write(lua_State *L) {
   return 0;
 }
 
-/* A scalar C type by name ("int", "uint8_t", "double", "void *"). */
-static dl_type check_type(lua_State *L, int idx) {
-  const char *name = luaL_checkstring(L, idx);
-  char proto[96], err[200];
-  dl_sig sig;
-  if (strlen(name) > 60) luaL_argerror(L, idx, "type name too long");
-  snprintf(proto, sizeof proto, "%s f(void)", name);
-  if (dl_sig_parse(proto, NULL, &sig, err, sizeof err) != 0 ||
-      sig.ret.kind == DL_VOID || sig.ret.kind == DL_STRING)
+/* The types buf:get and buf:set named last, by the address of the type
+ * string (anchored in the cache's user value, so an address is never
+ * reused while its entry stands): a hit skips even the type cache's table
+ * lookup. Upvalue 2 of the methods. */
+#define TCACHE 64
+
+typedef struct tcache_ent {
+  const char *key;
+  dl_ctid type;
+  uint32_t size;
+  uint8_t cls;
+} tcache_ent;
+
+/* The type from the state's type cache (ldl_ctype_from: parsed once per
+ * state), checked to be a scalar, remembered in e. */
+static void type_miss(lua_State *L, int idx, tcache_ent *e, size_t slot) {
+  size_t len;
+  const char *name = luaL_checklstring(L, idx, &len);
+  dl_ctid type = ldl_ctype_from(L, name, len);
+  const dl_creg *reg = ldl_creg(L);
+  uint8_t cls = ldl_cclass(reg, type);
+  if (cls > LDL_K_FPTR || cls == LDL_K_AGG)
     luaL_argerror(L, idx, lua_pushfstring(L, "not a scalar C type: '%s'", name));
-  return sig.ret;
+  e->key = NULL;
+  lua_getiuservalue(L, lua_upvalueindex(2), 1);
+  lua_pushvalue(L, idx);
+  lua_rawseti(L, -2, (lua_Integer)slot + 1);
+  lua_pop(L, 1);
+  e->key = name;
+  e->type = type;
+  e->size = dl_creg_type(reg, type)->size;
+  e->cls = cls;
 }
 
-/* buf:get(type, off) -> value */
+/* A scalar C type by name ("int", "uint8_t", "double", "void *"): its
+ * access class (cconv.h); *size: its bytes. */
+static uint8_t check_type(lua_State *L, int idx, dl_ctid *type, size_t *size) {
+  const char *key = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+  size_t slot = ((uintptr_t)key >> 4) & (TCACHE - 1);
+  tcache_ent *e = (tcache_ent *)lua_touserdata(L, lua_upvalueindex(2)) + slot;
+  if (key == NULL || e->key != key) type_miss(L, idx, e, slot);
+  *type = e->type;
+  *size = e->size;
+  return e->cls;
+}
+
+/* buf:get(type, off) -> value; pointers as light userdata (nil for NULL) */
 static int buf_get(lua_State *L) {
   ldl_buf *b = check_buf(L, 1);
-  dl_type t = check_type(L, 2);
+  dl_ctid type;
+  size_t size;
+  uint8_t cls = check_type(L, 2, &type, &size);
   lua_Integer off = luaL_checkinteger(L, 3);
-  check_range(L, b, off, t.size);
+  check_range(L, b, off, size);
   const unsigned char *p = b->data + off;
-  union { int8_t i8; int16_t i16; int32_t i32; int64_t i64; uint8_t u8;
-          uint16_t u16; uint32_t u32; float f; double d; void *ptr; } v;
-  memcpy(&v, p, t.size);
-  switch (t.kind) {
-    case DL_BOOL: lua_pushboolean(L, v.u8 != 0); break;
-    case DL_FLOAT: lua_pushnumber(L, v.f); break;
-    case DL_DOUBLE: lua_pushnumber(L, v.d); break;
-    case DL_PTR:
-      if (v.ptr) lua_pushlightuserdata(L, v.ptr);
-      else lua_pushnil(L);
-      break;
-    case DL_SINT:
-      lua_pushinteger(L, t.size == 1 ? v.i8 : t.size == 2 ? v.i16
-                         : t.size == 4 ? v.i32 : v.i64);
-      break;
-    default:
-      lua_pushinteger(L, t.size == 1 ? v.u8 : t.size == 2 ? v.u16
-                         : t.size == 4 ? (lua_Integer)v.u32 : v.i64);
+  if (cls <= LDL_K_DOUBLE) {
+    ldl_cread_scalar(L, cls, p);
+  } else {
+    void *v;
+    memcpy(&v, p, sizeof v);
+    if (v) lua_pushlightuserdata(L, v);
+    else lua_pushnil(L);
   }
   return 1;
 }
 
-/* buf:set(type, off, value), range-checked like a call's argument */
+/* buf:set(type, off, value), checked like a call's argument */
 static int buf_set(lua_State *L) {
   ldl_buf *b = check_buf(L, 1);
-  dl_type t = check_type(L, 2);
+  dl_ctid type;
+  size_t size;
+  uint8_t cls = check_type(L, 2, &type, &size);
   lua_Integer off = luaL_checkinteger(L, 3);
-  check_range(L, b, off, t.size);
+  check_range(L, b, off, size);
   unsigned char *p = b->data + off;
-  switch (t.kind) {
-    case DL_BOOL: {
-      luaL_checktype(L, 4, LUA_TBOOLEAN);
-      uint8_t v = (uint8_t)lua_toboolean(L, 4);
-      memcpy(p, &v, 1);
-      return 0;
-    }
-    case DL_FLOAT: {
-      float v = (float)luaL_checknumber(L, 4);
-      memcpy(p, &v, sizeof v);
-      return 0;
-    }
-    case DL_DOUBLE: {
-      double v = (double)luaL_checknumber(L, 4);
-      memcpy(p, &v, sizeof v);
-      return 0;
-    }
-    case DL_PTR: {
-      void *v = lua_touserdata(L, 4);
-      memcpy(p, &v, sizeof v);
-      return 0;
-    }
-    default: break;
+  if (cls > LDL_K_DOUBLE) {
+    ldl_cdata_store(L, 4, type, p, "bad argument #4 to 'set'");
+    return 0;
   }
-  lua_Integer x = luaL_checkinteger(L, 4);
-  int64_t lo, hi;
-  dl_type_range(&t, &lo, &hi);
-  luaL_argcheck(L, x >= lo && x <= hi, 4,
-                lua_pushfstring(L, "value out of range for %s", t.name));
-  /* Little- and big-endian alike: store through the exact width. */
-  union { int8_t i8; int16_t i16; int32_t i32; int64_t i64; } v;
-  switch (t.size) {
-    case 1: v.i8 = (int8_t)x; break;
-    case 2: v.i16 = (int16_t)x; break;
-    case 4: v.i32 = (int32_t)x; break;
-    default: v.i64 = (int64_t)x; break;
+  int rc = ldl_cwrite_scalar(L, 4, cls, p);
+  if (rc == LDL_CW_RANGE) {
+    char name[64];
+    dl_ctype_name(ldl_creg(L), type, name, sizeof name);
+    luaL_argerror(L, 4, lua_pushfstring(L, "value out of range for %s", name));
   }
-  memcpy(p, &v, t.size);
+  if (rc == LDL_CW_TYPE)
+    luaL_typeerror(L, 4, cls == LDL_K_BOOL ? "boolean" : cls <= LDL_K_U64 ? "integer" : "number");
   return 0;
 }
 
@@ -190,15 +190,15 @@ static int buf_tostring(lua_State *L) {
   return 1;
 }
 
+/* buf.name: a method (looked up first: calls are the common case), or
+ * buf.ptr. */
 static int buf_index(lua_State *L) {
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   ldl_buf *b = check_buf(L, 1);
   const char *key = lua_tostring(L, 2);
-  if (key && strcmp(key, "ptr") == 0) {
-    lua_pushlightuserdata(L, b->data);
-    return 1;
-  }
-  lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
+  if (key && strcmp(key, "ptr") == 0) lua_pushlightuserdata(L, b->data);
+  else lua_pushnil(L);
   return 1;
 }
 
@@ -207,7 +207,13 @@ void ldl_open_buffer(lua_State *L) {
                                      {"get", buf_get},   {"set", buf_set},
                                      {"offset", buf_offset}, {NULL, NULL}};
   luaL_newmetatable(L, BUF_MT);
-  luaL_newlib(L, methods);
+  luaL_newlibtable(L, methods);
+  lua_pushvalue(L, -2); /* upvalue 1: the metatable */
+  tcache_ent *cache = lua_newuserdatauv(L, sizeof(tcache_ent) * TCACHE, 1);
+  memset(cache, 0, sizeof(tcache_ent) * TCACHE);
+  lua_newtable(L); /* the cached type strings */
+  lua_setiuservalue(L, -2, 1);
+  luaL_setfuncs(L, methods, 2);
   lua_pushcclosure(L, buf_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, buf_len);

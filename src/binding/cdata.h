@@ -20,6 +20,15 @@ void *ldl_cdata_new(lua_State *L, dl_ctid type, size_t size);
  * is NULL (never a truthy NULL). A `void *` type pushes light userdata. */
 void ldl_cdata_push_pointer(lua_State *L, dl_ctid ptype, void *p);
 
+/* For hot paths pushing many typed pointers of one type (a callback's
+ * arguments): a typed pointer made once by ldl_cdata_push_pointer (with a
+ * value that is not NULL) is the model; ldl_cdata_push_like then pushes a
+ * typed pointer of the model's type with value p (nil for NULL), copying
+ * the model's description instead of looking anything up. model is the
+ * model's memory (lua_touserdata; the caller keeps the model alive), mt
+ * the stack index of its metatable (lua_getmetatable of the model). */
+void ldl_cdata_push_like(lua_State *L, const void *model, int mt, void *p);
+
 /* What the value at idx stands for in C: for an object, its memory and
  * its type (is_object 1); for a typed pointer, the pointer's value and
  * its pointer type (is_object 0). 0 when idx holds no typed value. */

@@ -15,9 +15,10 @@
 #include <string.h>
 
 #include "calls/call.h"
-#include "binding/buffer.h"
 #include "binding/callback.h"
+#include "binding/cfunc.h"
 #include "binding/module.h"
+#include "binding/ptrarg.h"
 #include "binding/util.h"
 #include "calls/sig.h"
 #include "os/os.h"
@@ -34,7 +35,7 @@ typedef struct ldl_fn {
   uint8_t ret_kind, ret_size, ret_class;
   uint8_t kind[DL_MAX_ARGS], size[DL_MAX_ARGS];
   lua_Integer lo[DL_MAX_ARGS], hi[DL_MAX_ARGS]; /* integer ranges */
-  int last_error;    /* return the OS's last error after the result */
+  int report;       /* REPORT_*: errno, GetLastError() after the result */
   /* The libffi path converts each argument straight into its slot (by
    * fclass); avalue[i] points at slots[i] from lib:func on. Slots in the
    * function, not on the stack: libffi has read them before the C function
@@ -121,20 +122,26 @@ COLD static int count_error(lua_State *L, int n) {
                     f->sig.name, f->sig.nargs, n);
 }
 
+/* A pointer argument other than light userdata, by ptrarg.c's rules (a
+ * const char * parameter takes strings before this). Out of line: rarer,
+ * and it keeps the hot converter small enough to inline. */
+static __attribute__((noinline)) void *other_pointer(lua_State *L, int i,
+                                                     const dl_sig *sig) {
+  void *p;
+  if (!ldl_to_pointer(L, i, &p)) {
+    const char *msg = lua_pushfstring(
+        L, "%s expected (nil, light userdata or a dynlib object), got %s",
+        i <= sig->nargs && sig->args[i - 1].kind == DL_STRING
+            ? "string or pointer" : "pointer",
+        ldl_value_name(L, i));
+    arg_error(L, i, sig, msg);
+  }
+  return p;
+}
+
 /* An integer-class argument (integer, bool, string, pointer) as the value
  * of its register. Strings follow lauxlib (numbers convert); nil is NULL.
  * Only errors read the full signature (for names). */
-/* A full userdata as a pointer argument: a buffer passes as its data, a
- * callback as its code, anything else as its block. Out of line: rare, and
- * it keeps the hot converter small enough to inline. */
-static __attribute__((noinline)) void *userdata_pointer(lua_State *L, int i,
-                                                        void *block) {
-  void *data = ldl_buffer_data(L, i);
-  if (data) return data;
-  int is_cb;
-  void *code = ldl_callback_code(L, i, &is_cb);
-  return is_cb ? code : block;
-}
 
 static inline __attribute__((always_inline)) uint64_t
 conv_intclass(lua_State *L, int i, const ldl_fn *f) {
@@ -150,21 +157,16 @@ conv_intclass(lua_State *L, int i, const ldl_fn *f) {
     }
     case DL_STRING: {
       const char *s = lua_tolstring(L, i, NULL);
-      if (s == NULL && !lua_isnil(L, i)) type_error(L, i, &f->sig, "string");
+      if (s == NULL) return (uint64_t)(uintptr_t)other_pointer(L, i, &f->sig);
       return (uint64_t)(uintptr_t)s;
     }
     case DL_BOOL:
       if (lua_type(L, i) != LUA_TBOOLEAN) type_error(L, i, &f->sig, "boolean");
       return (uint64_t)lua_toboolean(L, i);
     default: { /* DL_PTR */
-      void *p = lua_touserdata(L, i);
-      if (p == NULL) {
-        if (!lua_isnil(L, i) && !lua_islightuserdata(L, i))
-          type_error(L, i, &f->sig, "pointer (light userdata)");
-      } else if (!lua_islightuserdata(L, i)) {
-        p = userdata_pointer(L, i, p);
-      }
-      return (uint64_t)(uintptr_t)p;
+      if (lua_islightuserdata(L, i))
+        return (uint64_t)(uintptr_t)lua_touserdata(L, i);
+      return (uint64_t)(uintptr_t)other_pointer(L, i, &f->sig);
     }
   }
 }
@@ -277,8 +279,12 @@ static COLD void bad_int_arg(lua_State *L, int i) {
 
 /* One integer argument; lua_tointegerx already refuses non-integers, so
  * 64-bit types need nothing more. */
-static COLD void bad_str_arg(lua_State *L, int i) {
-  if (!lua_isnil(L, i)) type_error(L, i, &fn_of(L)->sig, "string");
+/* A const char * argument that is no string: nil is NULL, a pointer passes
+ * by ptrarg.c's rules (as in conv_intclass), anything else raises. */
+static COLD uint64_t other_str_arg(lua_State *L, int i) {
+  if (lua_isnil(L, i)) return 0;
+  if (lua_islightuserdata(L, i)) return (uint64_t)(uintptr_t)lua_touserdata(L, i);
+  return (uint64_t)(uintptr_t)other_pointer(L, i, &fn_of(L)->sig);
 }
 
 /* f is read only by the modes that need it (fn_needed_early). */
@@ -287,7 +293,7 @@ conv_fast(lua_State *L, int i, const ldl_fn *f, int am) {
   if (am == AM_ANY || am == AM_ANY_STATE) return conv_intclass(L, i, f);
   if (am == AM_STR) {
     const char *s = lua_tolstring(L, i, NULL);
-    if (__builtin_expect(s == NULL, 0)) bad_str_arg(L, i);
+    if (__builtin_expect(s == NULL, 0)) return other_str_arg(L, i);
     return (uint64_t)(uintptr_t)s;
   }
   int ok;
@@ -505,39 +511,69 @@ push_ffi_ret(lua_State *L, const ldl_fn *f, const dl_ffi_ret *r) {
   }
 }
 
-/* Through libffi; with_error: lib:func(proto, {last_error = true}) on
- * Windows, GetLastError() read right after the call, before Lua (or
- * anything else) can change it, and returned after the result. with_state:
- * pointer arguments, as on the fast path (a thread-local costs a call to
- * __tls_get_addr in a shared object). */
+/* What a call reports after its result: lib:func(proto, {errno = true})
+ * returns errno (cleared before the call), {last_error = true} on Windows
+ * GetLastError(); both read right after the call, before Lua (or anything
+ * else) can change them, in that order when both are asked for. */
+enum { REPORT_ERRNO = LDL_REPORT_ERRNO, REPORT_LAST_ERROR = LDL_REPORT_LAST_ERROR };
+
+typedef struct ldl_report {
+  int err, last;
+} ldl_report;
+
+static inline __attribute__((always_inline)) void report_before(int report) {
+  if (report & REPORT_ERRNO) dl_os_set_errno(0);
+}
+
+static inline __attribute__((always_inline)) void
+report_after(int report, ldl_report *r) {
+  r->last = (report & REPORT_LAST_ERROR) ? dl_os_last_error() : 0;
+  r->err = (report & REPORT_ERRNO) ? dl_os_errno() : 0;
+}
+
+static int push_report(lua_State *L, int report, const ldl_report *r) {
+  int n = 0;
+  if (report & REPORT_ERRNO) lua_pushinteger(L, r->err), n++;
+  if (report & REPORT_LAST_ERROR) lua_pushinteger(L, r->last), n++;
+  return n;
+}
+
+/* Through libffi, with what `report` asks for after the result (a
+ * constant in each entry). with_state: pointer arguments, as on the fast
+ * path (a thread-local costs a call to __tls_get_addr in a shared object). */
 static inline __attribute__((always_inline)) int
-ffi_body(lua_State *L, int with_error, int with_state) {
+ffi_body(lua_State *L, int report, int with_state) {
   ldl_fn *f = (ldl_fn *)fn_of(L);
   if (!f->lib->open) return closed_error(L, f);
   int n = lua_gettop(L);
   if (n != f->nargs) return count_error(L, n);
   for (int i = 0; i < n; i++) conv_slot(L, i + 1, f, &f->slots[i]);
   dl_ffi_ret r;
-  int e = 0;
+  ldl_report rep;
   if (with_state) {
     STATE_ENTER(L);
+    report_before(report);
     dl_call_ffi(&f->call, f->avalue, &r);
-    if (with_error) e = dl_os_last_error();
+    report_after(report, &rep);
     STATE_LEAVE();
   } else {
+    report_before(report);
     dl_call_ffi(&f->call, f->avalue, &r);
-    if (with_error) e = dl_os_last_error();
+    report_after(report, &rep);
   }
   CB_CHECK(L);
   int pushed = push_ffi_ret(L, f, &r);
-  if (!with_error) return pushed;
-  lua_pushinteger(L, e);
-  return pushed + 1;
+  return report ? pushed + push_report(L, report, &rep) : pushed;
 }
 
 static int call_ffi(lua_State *L) { return ffi_body(L, 0, 0); }
 static int call_ffi_state(lua_State *L) { return ffi_body(L, 0, 1); }
-static int call_last_error(lua_State *L) { return ffi_body(L, 1, 1); }
+/* One entry for any report: reading a field costs nothing next to the
+ * errno calls. */
+static int call_report(lua_State *L) {
+  const ldl_fn *f = (const ldl_fn *)fn_of(L);
+  return ffi_body(L, f->report, 1);
+}
 
 /* The C type a variadic argument travels as, from its Lua value, as C
  * would pass the same value written in the call:
@@ -585,11 +621,10 @@ static void variadic_type(lua_State *L, int i, const ldl_fn *f, dl_type *t,
       return;
     case LUA_TNIL:
     case LUA_TLIGHTUSERDATA:
-    case LUA_TUSERDATA:
+    case LUA_TUSERDATA: /* as declared pointer parameters take them */
+      if (ldl_variadic_cdata(L, i, f->sig.name, t, v)) return; /* typed */
       t->kind = DL_PTR, t->size = sizeof(void *);
-      v->u = (uintptr_t)lua_touserdata(L, i);
-      if (v->u != 0 && lua_type(L, i) == LUA_TUSERDATA) /* as declared ones */
-        v->u = (uintptr_t)userdata_pointer(L, i, (void *)(uintptr_t)v->u);
+      v->u = (uintptr_t)other_pointer(L, i, &f->sig);
       return;
     default:
       type_error(L, i, &f->sig, "number, string, boolean, pointer or nil");
@@ -621,21 +656,26 @@ static int call_variadic(lua_State *L) {
   }
   dl_value r;
   char msg[200];
+  ldl_report rep;
   STATE_ENTER(L);
+  report_before(f->report);
   int rc = dl_call_variadic(&f->call, n, types, args, &r, msg, sizeof msg);
+  report_after(f->report, &rep);
   STATE_LEAVE();
   if (rc != 0) return luaL_error(L, "dynlib: %s", msg);
   CB_CHECK(L);
-  return push_result(L, f, &r);
+  int pushed = push_result(L, f, &r);
+  return pushed + push_report(L, f->report, &rep);
 }
 
 /* ---- making functions -------------------------------------------------- */
 
 /* The parsed signature for (name, proto), from this state's cache (weak
  * values: unused signatures are collected), left on the stack so it stays
- * alive while the caller copies it. Raises on a bad prototype. */
+ * alive while the caller copies it. NULL with the message in err (nothing
+ * left on the stack) for a prototype the scalar parser does not take. */
 static const dl_sig *cached_sig(lua_State *L, const char *name,
-                                const char *proto) {
+                                const char *proto, char *err, size_t errsize) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SIGCACHE_KEY) != LUA_TTABLE) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -656,9 +696,10 @@ static const dl_sig *cached_sig(lua_State *L, const char *name,
   }
   lua_pop(L, 1);
   dl_sig *sig = lua_newuserdatauv(L, sizeof *sig, 0);
-  char err[300];
-  if (dl_sig_parse(proto, name, sig, err, sizeof err) != 0)
-    luaL_error(L, "dynlib: %s", err);
+  if (dl_sig_parse(proto, name, sig, err, errsize) != 0) {
+    lua_pop(L, 3);
+    return NULL;
+  }
   if (sig->name[0] == '\0')
     luaL_error(L, "dynlib: prototype '%s' does not name the function", proto);
   lua_pushvalue(L, -2);
@@ -677,6 +718,8 @@ static int force_ffi(lua_State *L) {
 }
 
 static lua_CFunction pick_entry(const ldl_fn *f);
+static int func_from_sig(lua_State *L, int lib_idx, const dl_sig *sig,
+                         const char *symbol, int report, int ffi_only);
 
 /* A boolean option of lib:func (nil is false; anything else raises). */
 static int opt_bool(lua_State *L, int opts, const char *name) {
@@ -691,7 +734,7 @@ static int opt_bool(lua_State *L, int opts, const char *name) {
 
 /* lib:func(prototype [, opts]) or lib:func(name, prototype [, opts]) */
 static int lib_func(lua_State *L) {
-  ldl_lib *lib = ldl_checklib(L, 1);
+  ldl_checklib(L, 1);
   const char *name = NULL, *proto;
   int opts = 3;
   if (lua_type(L, 3) == LUA_TSTRING) {
@@ -701,24 +744,48 @@ static int lib_func(lua_State *L) {
   } else {
     proto = ldl_checkcstr(L, 2);
   }
-  int ffi_only = force_ffi(L), last_error = 0;
+  int ffi_only = force_ffi(L), report = 0;
   if (!lua_isnoneornil(L, opts)) {
-    static const char *const valid[] = {"ffi", "last_error", NULL};
+    static const char *const valid[] = {"errno", "ffi", "last_error", NULL};
     luaL_checktype(L, opts, LUA_TTABLE);
     ldl_check_options(L, opts, "func", valid);
     ffi_only = opt_bool(L, opts, "ffi") || ffi_only;
-    last_error = opt_bool(L, opts, "last_error");
-    if (last_error && strcmp(dl_os_name(), "windows") != 0)
+    if (opt_bool(L, opts, "errno")) report |= REPORT_ERRNO;
+    if (opt_bool(L, opts, "last_error")) report |= REPORT_LAST_ERROR;
+    if ((report & REPORT_LAST_ERROR) && strcmp(dl_os_name(), "windows") != 0)
       return luaL_error(L, "dynlib: the last_error option is for Windows' GetLastError "
                            "(dynlib.os is \"%s\")", dl_os_name());
   }
-  const dl_sig *sig = cached_sig(L, name, proto);
+  /* A bare name: a function declared by cdef (cfunc.c makes those that
+   * are no scalar shape, and hands the others back). */
+  ldl_cfunc_sig decl;
+  if (name == NULL && strchr(proto, '(') == NULL) {
+    int pushed = ldl_cfunc_declared(L, 1, proto, report, &decl);
+    if (pushed > 0) return pushed;
+    return func_from_sig(L, 1, &decl.sig, decl.symbol, report, ffi_only);
+  }
+  char msg[300];
+  const dl_sig *sig = cached_sig(L, name, proto, msg, sizeof msg);
+  if (sig == NULL) { /* declared types (typedefs, structs, enums)? */
+    int pushed = ldl_cfunc_proto(L, 1, name, proto, report, &decl);
+    if (pushed > 0) return pushed;
+    if (pushed < 0) return luaL_error(L, "dynlib: %s", msg);
+    return func_from_sig(L, 1, &decl.sig, decl.symbol, report, ffi_only);
+  }
+  return func_from_sig(L, 1, sig, NULL, report, ffi_only);
+}
+
+/* Pushes the function for a scalar signature, resolved in the library at
+ * lib_idx as `symbol` (NULL: sig->name), or nil, message, code. */
+static int func_from_sig(lua_State *L, int lib_idx, const dl_sig *sig,
+                         const char *symbol, int report, int ffi_only) {
+  ldl_lib *lib = ldl_checklib(L, lib_idx);
   dynlib_error err;
-  void *fn = dynlib_sym(lib->h, sig->name, &err);
+  void *fn = dynlib_sym(lib->h, symbol ? symbol : sig->name, &err);
   if (fn == NULL) return ldl_fail(L, &err);
   ldl_fn *f = lua_newuserdatauv(L, sizeof *f, 1);
   f->lib = lib;
-  f->last_error = last_error;
+  f->report = report;
   f->sig = *sig;
   f->nargs = sig->nargs;
   f->ret_kind = sig->ret.kind;
@@ -739,7 +806,7 @@ static int lib_func(lua_State *L) {
     return luaL_error(L, "dynlib: %s", msg);
   f->fn = f->call.fn;
   luaL_setmetatable(L, FN_MT);
-  lua_pushvalue(L, 1);
+  lua_pushvalue(L, lib_idx);
   lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
   lua_pushlightuserdata(L, f);
   lua_insert(L, -2);
@@ -749,8 +816,8 @@ static int lib_func(lua_State *L) {
 
 /* The cheapest correct entry for a function's shape. */
 static lua_CFunction pick_entry(const ldl_fn *f) {
-  if (f->last_error) return call_last_error;
   if (f->sig.variadic) return call_variadic;
+  if (f->report) return call_report;
   int any_ptr = 0;
   for (int i = 0; i < f->nargs; i++) any_ptr |= f->kind[i] == DL_PTR;
   lua_CFunction ffi = any_ptr ? call_ffi_state : call_ffi;
@@ -776,6 +843,11 @@ static int l_force_ffi(lua_State *L) {
 /* dynlib.call_path(f): "fast" or "ffi", for the specs and the curious. */
 static int l_call_path(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
+  if (lua_getupvalue(L, 1, 1) != NULL && luaL_testudata(L, -1, "dynlib.cfunction")) {
+    lua_pushliteral(L, "ffi"); /* declared types: always libffi (cfunc.c) */
+    return 1;
+  }
+  lua_settop(L, 1);
   if (lua_getupvalue(L, 1, FN_BOX) == NULL || !luaL_testudata(L, -1, FN_MT))
     return luaL_argerror(L, 1, "not a dynlib function");
   const ldl_fn *f = lua_touserdata(L, -1);

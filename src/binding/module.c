@@ -43,5 +43,9 @@ LDL_EXPORT int luaopen_dynlib_core(lua_State *L) {
   ldl_open_inspect(L);
   ldl_open_callback(L);
   ldl_open_buffer(L);
+  ldl_open_cdef(L);
+  ldl_open_cdata(L);
+  ldl_open_cfunc(L);
+  ldl_open_fnptr(L);
   return 1;
 }

@@ -14,5 +14,9 @@ void ldl_open_inspect(lua_State *L);  /* inspect.c: inspect, section (ELF, PE) *
 void ldl_open_meta(lua_State *L);     /* meta.c: metadata, scan, plugin support */
 void ldl_open_callback(lua_State *L); /* callback.c: dynlib.callback */
 void ldl_open_buffer(lua_State *L);   /* buffer.c: dynlib.buffer */
+void ldl_open_cdef(lua_State *L);     /* cdef.c: cdef, sizeof, alignof, offsetof */
+void ldl_open_cdata(lua_State *L);    /* cdata.c: dynlib.new, cast, typeof, string */
+void ldl_open_cfunc(lua_State *L);    /* cfunc.c: lib:cdef, declared functions */
+void ldl_open_fnptr(lua_State *L);    /* fnptr.c: function pointers called (after cdata) */
 
 #endif

@@ -189,6 +189,13 @@ static inline const char *dl_os_path_base(const char *path) {
  * POSIX. Read right after a foreign call, before anything can change it. */
 int dl_os_last_error(void);
 
+/* The C library's errno for the calling thread (on Windows too: its C
+ * runtime keeps one beside GetLastError), and setting it: a typed call with
+ * {errno = true} clears it first, since most functions set it only on
+ * failure. */
+int dl_os_errno(void);
+void dl_os_set_errno(int e);
+
 /* ---- environment ------------------------------------------------------------ */
 
 /* getenv, but NULL in a privileged (setuid) process, as the loader does. */

@@ -419,6 +419,10 @@ int dl_os_path_is_absolute(const char *path) { return path[0] == '/'; }
 
 int dl_os_last_error(void) { return errno; }
 
+int dl_os_errno(void) { return errno; }
+
+void dl_os_set_errno(int e) { errno = e; }
+
 /* ---- environment ---------------------------------------------------------------- */
 
 const char *dl_os_getenv(const char *name) {

@@ -11,6 +11,7 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -573,6 +574,10 @@ int dl_os_path_is_absolute(const char *p) {
 }
 
 int dl_os_last_error(void) { return (int)GetLastError(); }
+
+int dl_os_errno(void) { return errno; }
+
+void dl_os_set_errno(int e) { errno = e; }
 
 /* ---- environment --------------------------------------------------------------------------------- */
 
