@@ -289,7 +289,7 @@ describe("dynlib.cdef of real headers", function()
 
   it("lays out struct tm, z_stream, struct addrinfo, div_t as the compiler does", function()
     local exe = DIR .. "/hdrsizes" .. (H.windows and ".exe" or "")
-    local out, ok = H.sh(H.program(exe))
+    local out, ok = H.sh(H.windows and exe or H.program(exe))
     assert.is_true(ok)
     local n = 0
     for line in out:gmatch("[^\r\n]+") do

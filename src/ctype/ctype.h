@@ -102,6 +102,9 @@ int dl_cdef(dl_creg *reg, const char *text, size_t len, dl_cerr *err);
 int dl_ctype_parse(dl_creg *reg, const char *text, size_t len, dl_ctid *out,
                    dl_cerr *err);
 
+/* One past the largest id given so far: ids run from 1 to this - 1. */
+dl_ctid dl_creg_ntypes(const dl_creg *reg);
+
 /* The type with id `id` (never NULL for an id the registry gave). */
 const dl_ctype *dl_creg_type(const dl_creg *reg, dl_ctid id);
 const dl_cmember *dl_creg_member(const dl_creg *reg, uint32_t index);
