@@ -214,6 +214,7 @@ describe("dynlib.cdef", function()
       {"int k_v[-1];", "line 1, column 9: negative array size"},
       {"typedef int k_u[2](void);", "line 1, column 16: array of functions"},
       {"int k_t @;", "line 1, column 9: unexpected character"},
+      {"int k_s;\n  #pragma pack(1)\nstruct k_p { char c; int i; };", "line 2, column 3: #pragma pack is not supported"},
     }
     for _, c in ipairs(cases) do
       local ok, err = pcall(dynlib.cdef, c[1])
@@ -271,6 +272,16 @@ describe("dynlib.cdef", function()
       "unexpected name 'x' in a type")
     assert.error_matches(function() dynlib.sizeof("void") end, "'void' has no size")
     assert.error_matches(function() dynlib.offsetof("int", "x") end, "is not a struct or union")
+  end)
+end)
+
+describe("src/ctype/'s C interface", function()
+  it("passes spec/c/ctype_api.c (functions, constants, spellings, interning, rollback)", function()
+    local exe = H.build .. "/spec/ctype_api" .. (H.windows and ".exe" or "")
+    local out, ok = H.sh(H.windows and exe or H.program(exe))
+    assert.is_nil(out:match("FAIL[^\n]*"))
+    assert.is_true(ok)
+    assert.is_true(tonumber(out:match("ok (%d+)")) >= 50)
   end)
 end)
 
