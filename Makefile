@@ -152,9 +152,10 @@ $(BUILD)/dynlib.pc: Makefile $(BUILD)/dynlib.pc.vars
 	  'Version: 0.1.0' 'Libs: -L$${libdir} -ldynlib' 'Libs.private: $(CORE_LIBS)' \
 	  'Cflags: -I$${includedir}' > $@
 
-# Fixtures: the ELF ones everywhere but Windows, whose own are in windows.mk.
+# Fixtures: the ELF ones everywhere but Windows, whose own are in windows.mk
+# (and the layout fixture, made for every target).
 ifeq ($(TARGET_OS),windows)
-FIXTURE_MK := spec/fixtures/windows.mk
+FIXTURE_MK := spec/fixtures/windows.mk spec/fixtures/layout.mk
 else
 FIXTURE_MK := $(filter-out spec/fixtures/windows.mk,$(wildcard spec/fixtures/*.mk))
 endif

@@ -144,14 +144,16 @@ typedef struct dl_cfield {
   int bits;      /* -1: not a bit-field */
   uint32_t align_attr; /* aligned(N) on the member, 0 none */
   int packed;    /* packed on the member */
+  const dl_ctok *where; /* for errors */
 } dl_cfield;
 
 /* Lays out a struct or union of n fields into out (n members) and t's
  * size, align, flags. The aggregate's own packed/aligned come in t
- * (DL_CF_PACKED) and `align_attr`. 0, or -1 with a message in msg. */
+ * (DL_CF_PACKED) and `align_attr`. 0, or -1 with a message in msg and
+ * the index of the field at fault in *bad. */
 int dl_clayout(const dl_creg *reg, dl_ctype *t, uint32_t align_attr,
-               const dl_cfield *f, size_t n, dl_cmember *out, char *msg,
-               size_t msgsize);
+               const dl_cfield *f, size_t n, dl_cmember *out, size_t *bad,
+               char *msg, size_t msgsize);
 
 /* ---- parser (decl.c, expr.c) ---- */
 typedef struct dl_cparse {

@@ -202,10 +202,23 @@ static dl_ctid builtin(dl_cparse *p, const char *name) {
   return id;
 }
 
+/* "double _Complex": laid out as two of its parts, never converted (an
+ * array named for its spelling). */
+static dl_ctid complex_type(dl_cparse *p, const basic *b, const char *part) {
+  if (!b->f && !b->d) dl_cfail(p, b->first, "only floating types can be _Complex");
+  const dl_ctype *t = dl_creg_type(p->reg, builtin(p, part));
+  char name[40];
+  snprintf(name, sizeof name, "%s _Complex", part);
+  dl_ctype c = {DL_C_ARRAY, 0, 0, t->size * 2, t->align, builtin(p, part), 2, 0,
+                dl_creg_intern(p->reg, name, strlen(name))};
+  dl_ctid id = c.name ? dl_creg_intern_type(p->reg, &c, NULL) : 0;
+  if (!id) oom(p);
+  return id;
+}
+
 static dl_ctid basic_type(dl_cparse *p, const basic *b) {
   const char *name = NULL;
   int n = b->v + b->b + b->c + b->s + b->f + b->d + b->i128;
-  if (b->cplx) dl_cfail(p, b->first, "complex types are not supported");
   if (n > 1 || b->sgn + b->uns > 1 || b->l > 2 || (b->l && (b->s || b->c)))
     dl_cfail(p, b->first, "invalid combination of type specifiers");
   if (b->v) name = "void";
@@ -222,6 +235,7 @@ static dl_ctid basic_type(dl_cparse *p, const basic *b) {
     dl_cfail(p, b->first, "invalid combination of type specifiers");
   if (b->d && b->l > 1) dl_cfail(p, b->first, "invalid combination of type specifiers");
   if (b->f && b->l) dl_cfail(p, b->first, "invalid combination of type specifiers");
+  if (b->cplx) return complex_type(p, b, name);
   return builtin(p, name);
 }
 
@@ -318,12 +332,16 @@ static void specifiers(dl_cparse *p, spec *s) {
 
 /* ---- struct, union ---- */
 
+static int same_type(const dl_creg *reg, dl_ctid a, dl_ctid b, int depth);
+
+/* A struct's members read again: the same names, places and types
+ * (anonymous members' types compared by their members). */
 static int same_members(dl_cparse *p, const dl_ctype *a, const dl_cmember *m,
                         size_t n) {
   if (a->count != n) return 0;
   for (size_t i = 0; i < n; i++) {
     const dl_cmember *x = dl_creg_member(p->reg, a->first + (uint32_t)i);
-    if (x->name != m[i].name || x->type != m[i].type ||
+    if (x->name != m[i].name || !same_type(p->reg, x->type, m[i].type, 0) ||
         x->offset != m[i].offset || x->bit_offset != m[i].bit_offset ||
         x->bit_width != m[i].bit_width)
       return 0;
@@ -351,13 +369,13 @@ static void member_decl(dl_cparse *p) {
     const dl_ctype *t = dl_creg_type(p->reg, s.type);
     if (t->kind != DL_C_STRUCT && t->kind != DL_C_UNION)
       dl_cfail(p, start, "declaration declares no member");
-    dl_cfield f = {0, s.type, -1, s.at.align, s.at.packed};
+    dl_cfield f = {0, s.type, -1, s.at.align, s.at.packed, start};
     if (dl_vec_push(&p->fields, &f)) oom(p);
     p->pos++;
     return;
   }
   for (;;) {
-    const dl_ctok *name = NULL;
+    const dl_ctok *name = NULL, *at_member = tok(p);
     attrs a = s.at;
     dl_ctid type = s.type;
     if (!dl_cis(tok(p), ":")) type = declarator(p, s.type, &name, &a);
@@ -372,7 +390,7 @@ static void member_decl(dl_cparse *p) {
       dl_cfail(p, tok(p), "expected a member name");
     }
     dl_cfield f = {name ? intern_tok(p, name) : 0, type, bits, a.align,
-                   a.packed};
+                   a.packed, name ? name : at_member};
     if (dl_vec_push(&p->fields, &f)) oom(p);
     if (!accept(p, ",")) break;
   }
@@ -390,10 +408,12 @@ static void complete(dl_cparse *p, const dl_ctok *at, dl_ctid id,
   dl_cmember *m = calloc(n ? n : 1, sizeof *m);
   if (!m) oom(p);
   char msg[160];
+  size_t bad = n;
   if (dl_clayout(p->reg, &nt, a->align,
-                 &DL_VEC_AT(p->fields, dl_cfield, first), n, m, msg,
+                 &DL_VEC_AT(p->fields, dl_cfield, first), n, m, &bad, msg,
                  sizeof msg)) {
     free(m);
+    if (bad < n) at = DL_VEC_AT(p->fields, dl_cfield, first + bad).where;
     dl_cfail(p, at, "%s", msg);
   }
   nt.count = (uint32_t)n;
@@ -623,8 +643,9 @@ static dl_ctid apply_suffix(dl_cparse *p, dl_ctid base, const suffix *s) {
     if (b->kind == DL_C_ARRAY || b->kind == DL_C_FUNC)
       dl_cfail(p, s->at, "function returning an array or a function");
     dl_ctype t = {DL_C_FUNC, (uint8_t)s->flags, 0, 0, 1, base, s->count, 0, 0};
-    dl_ctid id = dl_creg_intern_type(p->reg, &t,
-                                     &DL_VEC_AT(p->scratch, dl_cmember, s->first));
+    const dl_cmember *params =
+        s->count ? &DL_VEC_AT(p->scratch, dl_cmember, s->first) : NULL;
+    dl_ctid id = dl_creg_intern_type(p->reg, &t, params);
     if (!id) oom(p);
     return id;
   }
@@ -781,8 +802,11 @@ static void declare(dl_cparse *p, const dl_ctok *at, int what, dl_ctid type,
   uint32_t name = intern_tok(p, at);
   const dl_csym *old = dl_creg_sym(p->reg, DL_NS_ORD, name);
   if (old) {
-    if (old->what == what && same_type(p->reg, old->type, type, 0) &&
-        (what != DL_SYM_CONST || old->value == value))
+    /* an enumerator again with its value (a header's anonymous enum read
+     * twice) is the same constant */
+    if (old->what == what && what == DL_SYM_CONST && old->value == value) return;
+    if (old->what == what && what != DL_SYM_CONST &&
+        same_type(p->reg, old->type, type, 0))
       return;
     char was[96], now[96];
     dl_ctype_name(p->reg, old->type, was, sizeof was);

@@ -15,6 +15,15 @@
 #define MS_BITFIELDS 0
 #endif
 
+/* ARM's ABIs (gcc's align_anon_bitfield): unnamed bit-fields, zero-width
+ * ones too, give the aggregate their type's alignment; elsewhere only
+ * named ones do. */
+#if defined(__aarch64__) || defined(__arm__)
+#define ANON_BITFIELD_ALIGNS 1
+#else
+#define ANON_BITFIELD_ALIGNS 0
+#endif
+
 typedef struct lay {
   const dl_creg *reg;
   int is_union, packed;
@@ -53,6 +62,7 @@ static void place_bits_sysv(lay *l, const dl_cfield *f, const dl_ctype *t,
   uint64_t pos = l->is_union ? 0 : l->bitpos;
   if (w == 0) {
     if (!l->is_union) l->bitpos = round_up(pos, abits);
+    if (ANON_BITFIELD_ALIGNS) l->align = max_u32(l->align, t->align);
     return;
   }
   if (!packed) {
@@ -66,7 +76,8 @@ static void place_bits_sysv(lay *l, const dl_cfield *f, const dl_ctype *t,
   m->bit_width = (uint8_t)w;
   uint64_t end = pos + w;
   l->bitpos = l->is_union && l->bitpos > end ? l->bitpos : end;
-  if (f->name) l->align = max_u32(l->align, packed ? 1 : t->align);
+  if (f->name || ANON_BITFIELD_ALIGNS)
+    l->align = max_u32(l->align, packed ? 1 : t->align);
   l->align = max_u32(l->align, f->align_attr);
 }
 
@@ -131,16 +142,16 @@ static const char *check_field(const lay *l, const dl_cfield *f,
 }
 
 int dl_clayout(const dl_creg *reg, dl_ctype *agg, uint32_t align_attr,
-               const dl_cfield *f, size_t n, dl_cmember *out, char *msg,
-               size_t msgsize) {
+               const dl_cfield *f, size_t n, dl_cmember *out, size_t *bad,
+               char *msg, size_t msgsize) {
   lay l = {reg, agg->kind == DL_C_UNION, (agg->flags & DL_CF_PACKED) != 0,
            0, 1, 0, 0};
   for (size_t i = 0; i < n; i++) {
     const dl_ctype *t = dl_creg_type(reg, f[i].type);
-    const char *bad = check_field(&l, &f[i], t, i + 1 == n);
-    if (bad) {
-      snprintf(msg, msgsize, "%s%s%s", bad, f[i].name ? ": " : "",
-               dl_creg_str(reg, f[i].name));
+    const char *wrong = check_field(&l, &f[i], t, i + 1 == n);
+    if (wrong) {
+      snprintf(msg, msgsize, "%s", wrong);
+      *bad = i;
       return -1;
     }
     dl_cmember *m = &out[i];
