@@ -11,7 +11,7 @@
 FUZZ_SECONDS ?= 60
 FUZZ_SHORT_SECONDS ?= 8
 FUZZ_MAX_LEN ?= 131072
-FUZZ_TARGETS += elf meta names sig pe
+FUZZ_TARGETS += elf meta names sig pe cdef
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
@@ -54,6 +54,10 @@ fuzz-seeds: fixtures
 	printf '%s' 'void qsort(void *, size_t, size_t, int (*cmp)(const void *, const void *))' \
 	  > $(FUZZ_SEEDS)/proto-qsort
 	printf '%s' 'const char *f(long unsigned int, struct s *, ...)' > $(FUZZ_SEEDS)/proto-var
+	printf '%s' 'typedef struct p { int a : 3; union { char c[4]; double d; }; struct p *n; } __attribute__((packed)) p_t; enum e { A = 1 << 3, B = sizeof(p_t) }; int (*f(int))(const void *, ...) __asm__("g");' \
+	  > $(FUZZ_SEEDS)/cdef-mix
+	cp spec/fixtures/layout/hdrsizes.c $(FUZZ_SEEDS)/cdef-c-source
+	cp $(FIX)/layout/hdr_zlib.i $(FUZZ_SEEDS)/cdef-zlib.i 2>/dev/null || true
 
 # Each target keeps its own corpus (grown from the seeds) between runs.
 fuzz: fuzz-build fuzz-seeds

@@ -214,6 +214,7 @@ describe("dynlib.cdef", function()
       {"int k_v[-1];", "line 1, column 9: negative array size"},
       {"typedef int k_u[2](void);", "line 1, column 16: array of functions"},
       {"int k_t @;", "line 1, column 9: unexpected character"},
+      {"int k_s;\n  #pragma pack(1)\nstruct k_p { char c; int i; };", "line 2, column 3: #pragma pack is not supported"},
     }
     for _, c in ipairs(cases) do
       local ok, err = pcall(dynlib.cdef, c[1])
@@ -274,6 +275,16 @@ describe("dynlib.cdef", function()
   end)
 end)
 
+describe("src/ctype/'s C interface", function()
+  it("passes spec/c/ctype_api.c (functions, constants, spellings, interning, rollback)", function()
+    local exe = H.build .. "/spec/ctype_api" .. (H.windows and ".exe" or "")
+    local out, ok = H.sh(H.windows and exe or H.program(exe))
+    assert.is_nil(out:match("FAIL[^\n]*"))
+    assert.is_true(ok)
+    assert.is_true(tonumber(out:match("ok (%d+)")) >= 50)
+  end)
+end)
+
 -- Real headers: the target's preprocessor output, made with the fixtures
 -- (spec/fixtures/layout.mk), declared whole; then sizes and offsets compared
 -- with what the target's compiler says of the same types.
@@ -289,7 +300,7 @@ describe("dynlib.cdef of real headers", function()
 
   it("lays out struct tm, z_stream, struct addrinfo, div_t as the compiler does", function()
     local exe = DIR .. "/hdrsizes" .. (H.windows and ".exe" or "")
-    local out, ok = H.sh(H.program(exe))
+    local out, ok = H.sh(H.windows and exe or H.program(exe))
     assert.is_true(ok)
     local n = 0
     for line in out:gmatch("[^\r\n]+") do

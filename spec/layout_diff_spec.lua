@@ -13,7 +13,7 @@ local aggs = dofile(DIR .. "/genlayout.lua")
 -- What the compiler said: sizes, alignments, offsets, bit positions.
 local function compiler_says()
   local exe = DIR .. "/genlayout" .. (H.windows and ".exe" or "")
-  local out, ok = H.sh(H.program(exe))
+  local out, ok = H.sh(H.windows and exe or H.program(exe))
   assert(ok, "the layout program failed")
   local c = {size = {}, align = {}, field = {}}
   for line in out:gmatch("[^\r\n]+") do

@@ -43,7 +43,9 @@ void ldl_cdata_push_value(lua_State *L, dl_ctid type, const void *p);
 /* Stores the Lua value at idx into the C object of `type` at p, checked
  * as typed-call arguments are (range, type, pointer compatibility; a table
  * initialises a struct or array). Raises naming `what` ("field 'tm_year'",
- * "argument #2 to 'div'") on a bad value. */
+ * "argument #2 to 'div'") on a bad value. Keeps nothing alive: p is memory
+ * the caller owns (field stores through __newindex do keep what they point
+ * to, on the object holding the field). */
 void ldl_cdata_store(lua_State *L, int idx, dl_ctid type, void *p,
                      const char *what);
 

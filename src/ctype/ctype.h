@@ -57,7 +57,10 @@ typedef struct dl_ctype {
   uint32_t count;
   uint32_t first; /* index of the first member (dl_creg_member) */
   uint32_t name;  /* string id (dl_creg_str): a tag ("tm") for struct,
-                     union, enum; 0 otherwise */
+                     union, enum; a base type's spelling ("unsigned
+                     long": "char" and "signed char" stay two types); for
+                     opaque builtins laid out as arrays ("double _Complex",
+                     "__builtin_va_list") their name; 0 otherwise */
 } dl_ctype;
 
 /* A struct or union member, or a function parameter. */
@@ -66,7 +69,11 @@ typedef struct dl_cmember {
                           without names */
   dl_ctid type;
   uint32_t offset;     /* bytes from the start of the aggregate; for a
-                          bit-field, of the storage unit holding it */
+                          bit-field, of the storage unit holding it (a
+                          unit of its type's alignment; in a packed
+                          aggregate the byte of its first bit, and then
+                          bit_offset + bit_width may pass the type's
+                          size: read up to 9 bytes) */
   uint8_t bit_offset;  /* bit-field: the first bit within the unit */
   uint8_t bit_width;   /* 0: not a bit-field */
   uint16_t spare;
@@ -101,6 +108,9 @@ int dl_cdef(dl_creg *reg, const char *text, size_t len, dl_cerr *err);
  * "int32_t *", "char[?]", "int (*)(int, int)". 0 or -1. */
 int dl_ctype_parse(dl_creg *reg, const char *text, size_t len, dl_ctid *out,
                    dl_cerr *err);
+
+/* One past the largest id given so far: ids run from 1 to this - 1. */
+dl_ctid dl_creg_ntypes(const dl_creg *reg);
 
 /* The type with id `id` (never NULL for an id the registry gave). */
 const dl_ctype *dl_creg_type(const dl_creg *reg, dl_ctid id);

@@ -643,8 +643,9 @@ static dl_ctid apply_suffix(dl_cparse *p, dl_ctid base, const suffix *s) {
     if (b->kind == DL_C_ARRAY || b->kind == DL_C_FUNC)
       dl_cfail(p, s->at, "function returning an array or a function");
     dl_ctype t = {DL_C_FUNC, (uint8_t)s->flags, 0, 0, 1, base, s->count, 0, 0};
-    dl_ctid id = dl_creg_intern_type(p->reg, &t,
-                                     &DL_VEC_AT(p->scratch, dl_cmember, s->first));
+    const dl_cmember *params =
+        s->count ? &DL_VEC_AT(p->scratch, dl_cmember, s->first) : NULL;
+    dl_ctid id = dl_creg_intern_type(p->reg, &t, params);
     if (!id) oom(p);
     return id;
   }

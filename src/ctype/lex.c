@@ -30,7 +30,21 @@ static int is_ident(int c, int first) {
          (c >= 'A' && c <= 'Z') || (!first && c >= '0' && c <= '9');
 }
 
-/* Skips blanks, comments and preprocessor lines; -1 on an open comment. */
+/* "#pragma pack": it would change layouts, so it is refused rather than
+ * skipped like other directives. */
+static int is_pragma_pack(const char *s, const char *end) {
+  const char *want[] = {"#", "pragma", "pack"};
+  for (int i = 0; i < 3; i++) {
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    size_t n = strlen(want[i]);
+    if ((size_t)(end - s) < n || memcmp(s, want[i], n) != 0) return 0;
+    s += n;
+  }
+  return 1;
+}
+
+/* Skips blanks, comments and preprocessor lines; -1 on an open comment or
+ * #pragma pack. */
 static int skip_space(lexer *lx) {
   int line_begin = lx->s == lx->line_start;
   while (lx->s < lx->end) {
@@ -42,6 +56,8 @@ static int skip_space(lexer *lx) {
     } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
       lx->s++;
     } else if (c == '#' && line_begin) {
+      if (is_pragma_pack(lx->s, lx->end))
+        return lex_error(lx, lx->s, "#pragma pack is not supported");
       while (lx->s < lx->end && *lx->s != '\n') lx->s++;
     } else if (c == '/' && lx->s + 1 < lx->end && lx->s[1] == '/') {
       while (lx->s < lx->end && *lx->s != '\n') lx->s++;

@@ -200,6 +200,8 @@ uint32_t dl_creg_add_members(dl_creg *reg, const dl_cmember *m, size_t n) {
   return first;
 }
 
+dl_ctid dl_creg_ntypes(const dl_creg *reg) { return (dl_ctid)reg->types.len; }
+
 const dl_ctype *dl_creg_type(const dl_creg *reg, dl_ctid id) {
   return &DL_VEC_AT(reg->types, dl_ctype, id);
 }

@@ -7,7 +7,7 @@
 #include "ctype/cint.h"
 
 dl_ctid dl_ctype_ptr(dl_creg *reg, dl_ctid base) {
-  dl_ctype t = {DL_C_PTR, DL_CF_UNSIGNED, 0, dl_cptr_size, dl_cptr_align,
+  dl_ctype t = {DL_C_PTR, 0, 0, dl_cptr_size, dl_cptr_align,
                 base, 0, 0, 0};
   return dl_creg_intern_type(reg, &t, NULL);
 }
