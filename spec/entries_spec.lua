@@ -88,9 +88,9 @@ describe("specialised entries", function()
       assert.equal(-1, cmp("a", "b"), how)
       assert.equal(0, cmp("10", 10), how)
       assert.equal(1, cmp("b", "a"), how)
-      assert.matches("bad argument #2 to 'compare_str' %(string expected, got table%)",
+      assert.matches("bad argument #2 to 'compare_str' %(string or pointer expected %(nil, light userdata or a dynlib object%), got table%)",
         err_of(cmp, "a", {}), how)
-      assert.matches("bad argument #1 to 'compare_str' %(string expected, got boolean%)",
+      assert.matches("bad argument #1 to 'compare_str' %(string or pointer expected %(nil, light userdata or a dynlib object%), got boolean%)",
         err_of(cmp, false, "a"), how)
     end)
     each_path("size_t my_strlen(const char *)", function(len, how)
