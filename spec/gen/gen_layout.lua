@@ -1,5 +1,6 @@
 -- Generates the differential layout fixture: random structs and unions
--- (nested, arrays, pointers, every scalar, packed, aligned, bit-fields),
+-- (nested, arrays, pointers, every scalar, packed, aligned, bit-fields,
+-- #pragma pack),
 -- a C program printing what the compiler made of them, and a Lua list of
 -- the declarations for spec/layout_diff_spec.lua.
 --   lua5.4 spec/gen/gen_layout.lua OUT.c OUT.lua [COUNT]
@@ -104,6 +105,9 @@ local function aggregate(i, last)
   if chance(15) then attr = attr .. " __attribute__((packed))" end
   if chance(10) then attr = attr .. (" __attribute__((aligned(%d)))"):format(1 << (rand(5) - 1)) end
   local decl = ("%s {\n  %s\n}%s;"):format(name, table.concat(body, "\n  "), attr)
+  if chance(8) then -- under #pragma pack
+    decl = ("#pragma pack(push, %d)\n%s\n#pragma pack(pop)"):format(1 << (rand(3) - 1), decl)
+  end
   return {name = name, decl = decl, fields = fields}
 end
 

@@ -118,7 +118,8 @@ enum {
   DL_T_FLOAT,  /* only skipped */
   DL_T_STRING, /* "..." (raw, with quotes) */
   DL_T_CHAR,   /* '...', value in .ival */
-  DL_T_PUNCT   /* .p: the punctuator, up to 3 chars */
+  DL_T_PUNCT,  /* .p: the punctuator, up to 3 chars */
+  DL_T_PRAGMA  /* #pragma pack(...) (lex_pragma says how it is kept) */
 };
 
 typedef struct dl_ctok {
@@ -149,11 +150,11 @@ typedef struct dl_cfield {
 
 /* Lays out a struct or union of n fields into out (n members) and t's
  * size, align, flags. The aggregate's own packed/aligned come in t
- * (DL_CF_PACKED) and `align_attr`. 0, or -1 with a message in msg and
+ * (DL_CF_PACKED) and `align_attr`; `pack` is #pragma pack's (0: none). 0, or -1 with a message in msg and
  * the index of the field at fault in *bad. */
 int dl_clayout(const dl_creg *reg, dl_ctype *t, uint32_t align_attr,
-               const dl_cfield *f, size_t n, dl_cmember *out, size_t *bad,
-               char *msg, size_t msgsize);
+               uint32_t pack, const dl_cfield *f, size_t n, dl_cmember *out,
+               size_t *bad, char *msg, size_t msgsize);
 
 /* ---- parser (decl.c, expr.c) ---- */
 typedef struct dl_cparse {
@@ -164,6 +165,9 @@ typedef struct dl_cparse {
   size_t ntok, pos;
   dl_cerr *err;
   int depth; /* nesting of declarators and expressions, bounded */
+  uint32_t pack;       /* #pragma pack's alignment now; 0: none */
+  uint32_t pack_stack[16];
+  int npack;
   /* Type names inside expressions (sizeof, casts): decl.c's, passed in
    * so that expr.c stays below it. */
   dl_ctid (*type_name)(struct dl_cparse *p);

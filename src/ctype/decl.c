@@ -20,6 +20,7 @@ static int word_in(const dl_ctok *t, const char *const *list) {
 }
 
 static const dl_ctok *tok(dl_cparse *p) { return &p->tok[p->pos]; }
+static int pragma_pack(dl_cparse *p);
 static const dl_ctok *peek(dl_cparse *p, size_t k) {
   size_t i = p->pos + k;
   return &p->tok[i < p->ntok ? i : p->ntok - 1];
@@ -409,7 +410,7 @@ static void complete(dl_cparse *p, const dl_ctok *at, dl_ctid id,
   if (!m) oom(p);
   char msg[160];
   size_t bad = n;
-  if (dl_clayout(p->reg, &nt, a->align,
+  if (dl_clayout(p->reg, &nt, a->align, p->pack,
                  &DL_VEC_AT(p->fields, dl_cfield, first), n, m, &bad, msg,
                  sizeof msg)) {
     free(m);
@@ -481,7 +482,7 @@ static dl_ctid aggregate(dl_cparse *p, spec *s) {
   if (++p->depth > DL_CDEPTH) dl_cfail(p, open, "nested too deeply");
   while (!accept(p, "}")) {
     if (tok(p)->kind == DL_T_EOF) dl_cfail(p, open, "unterminated '{'");
-    if (!accept(p, ";")) member_decl(p);
+    if (!accept(p, ";") && !pragma_pack(p)) member_decl(p);
   }
   p->depth--;
   attributes(p, &a);
@@ -912,10 +913,28 @@ static void declaration(dl_cparse *p) {
   expect(p, ";");
 }
 
+/* #pragma pack(...) at the current token: applied; 1 if there was one. */
+static int pragma_pack(dl_cparse *p) {
+  const dl_ctok *t = tok(p);
+  if (t->kind != DL_T_PRAGMA) return 0;
+  p->pos++;
+  if (t->p[0] == 'o') {
+    p->pack = p->npack ? p->pack_stack[--p->npack] : 0;
+    return 1;
+  }
+  if (t->p[0] == 'u') {
+    if (p->npack == 16) dl_cfail(p, t, "#pragma pack pushed too deep");
+    p->pack_stack[p->npack++] = p->pack;
+    if (!t->unsig) return 1;
+  }
+  p->pack = (uint32_t)t->ival;
+  return 1;
+}
+
 static void top_level(dl_cparse *p) {
   while (tok(p)->kind != DL_T_EOF) {
     const dl_ctok *t = tok(p);
-    if (accept(p, ";")) continue;
+    if (accept(p, ";") || pragma_pack(p)) continue;
     if (dl_cword(t, "_Static_assert") || dl_cword(t, "static_assert") ||
         word_in(t, ASM_WORDS)) {
       p->pos++;

@@ -27,6 +27,7 @@
 typedef struct lay {
   const dl_creg *reg;
   int is_union, packed;
+  uint32_t pack;     /* #pragma pack: members' alignments capped; 0 none */
   uint64_t bitpos;   /* next free bit (struct), or size so far (union) */
   uint32_t align;    /* bytes */
   /* Microsoft: the open bit-field unit, if any */
@@ -40,10 +41,17 @@ static uint64_t round_up(uint64_t v, uint64_t a) {
 
 static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
+/* A member type's alignment under #pragma pack. */
+static uint32_t capped(const lay *l, uint32_t align) {
+  return l->pack && l->pack < align ? l->pack : align;
+}
+
 static void place_plain(lay *l, const dl_cfield *f, const dl_ctype *t,
                         dl_cmember *m) {
+  /* #pragma pack caps even an aligned(N) member (gcc's
+   * maximum_field_alignment) */
   uint32_t a = (l->packed || f->packed) ? 1 : t->align;
-  a = max_u32(a, f->align_attr);
+  a = capped(l, max_u32(a, f->align_attr));
   if (l->unit_end && l->bitpos < l->unit_end) l->bitpos = l->unit_end;
   l->unit_end = 0;
   uint64_t off = l->is_union ? 0 : round_up((l->bitpos + 7) / 8, a);
@@ -57,28 +65,29 @@ static void place_plain(lay *l, const dl_cfield *f, const dl_ctype *t,
  * of its type's alignment than the type has moves to the next unit. */
 static void place_bits_sysv(lay *l, const dl_cfield *f, const dl_ctype *t,
                             dl_cmember *m) {
-  uint64_t abits = (uint64_t)t->align * 8, w = (uint64_t)f->bits;
+  uint64_t abits = (uint64_t)capped(l, t->align) * 8, w = (uint64_t)f->bits;
   int packed = l->packed || f->packed;
   uint64_t pos = l->is_union ? 0 : l->bitpos;
   if (w == 0) {
     if (!l->is_union) l->bitpos = round_up(pos, abits);
-    if (ANON_BITFIELD_ALIGNS) l->align = max_u32(l->align, t->align);
+    if (ANON_BITFIELD_ALIGNS) l->align = max_u32(l->align, (uint32_t)(abits / 8));
     return;
   }
-  if (!packed) {
+  if (!packed && !l->pack) { /* under #pragma pack, never moved */
     uint64_t spans = (pos % abits + w + abits - 1) / abits;
     if (spans > t->size * 8 / abits) pos = round_up(pos, abits);
   }
-  if (f->align_attr) pos = round_up(pos, (uint64_t)f->align_attr * 8);
-  uint64_t unit = packed ? 8 : abits;
+  uint32_t attr = capped(l, f->align_attr);
+  if (attr) pos = round_up(pos, (uint64_t)attr * 8);
+  uint64_t unit = packed || l->pack ? 8 : abits;
   m->offset = (uint32_t)(pos / unit * (unit / 8));
   m->bit_offset = (uint8_t)(pos - (uint64_t)m->offset * 8);
   m->bit_width = (uint8_t)w;
   uint64_t end = pos + w;
   l->bitpos = l->is_union && l->bitpos > end ? l->bitpos : end;
   if (f->name || ANON_BITFIELD_ALIGNS)
-    l->align = max_u32(l->align, packed ? 1 : t->align);
-  l->align = max_u32(l->align, f->align_attr);
+    l->align = max_u32(l->align, packed ? 1 : (uint32_t)(abits / 8));
+  l->align = max_u32(l->align, attr);
 }
 
 /* Microsoft: bit-fields share a unit of their type's size while the type
@@ -86,7 +95,7 @@ static void place_bits_sysv(lay *l, const dl_cfield *f, const dl_ctype *t,
 static void place_bits_ms(lay *l, const dl_cfield *f, const dl_ctype *t,
                           dl_cmember *m) {
   uint64_t w = (uint64_t)f->bits;
-  uint32_t a = l->packed || f->packed ? 1 : t->align;
+  uint32_t a = l->packed || f->packed ? 1 : capped(l, t->align);
   if (w == 0) {
     if (l->unit_end && !l->is_union)
       l->bitpos = round_up(l->unit_end, (uint64_t)a * 8);
@@ -142,10 +151,10 @@ static const char *check_field(const lay *l, const dl_cfield *f,
 }
 
 int dl_clayout(const dl_creg *reg, dl_ctype *agg, uint32_t align_attr,
-               const dl_cfield *f, size_t n, dl_cmember *out, size_t *bad,
+               uint32_t pack, const dl_cfield *f, size_t n, dl_cmember *out, size_t *bad,
                char *msg, size_t msgsize) {
   lay l = {reg, agg->kind == DL_C_UNION, (agg->flags & DL_CF_PACKED) != 0,
-           0, 1, 0, 0};
+           pack, 0, 1, 0, 0};
   for (size_t i = 0; i < n; i++) {
     const dl_ctype *t = dl_creg_type(reg, f[i].type);
     const char *wrong = check_field(&l, &f[i], t, i + 1 == n);

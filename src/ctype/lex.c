@@ -30,21 +30,21 @@ static int is_ident(int c, int first) {
          (c >= 'A' && c <= 'Z') || (!first && c >= '0' && c <= '9');
 }
 
-/* "#pragma pack": it would change layouts, so it is refused rather than
- * skipped like other directives. */
-static int is_pragma_pack(const char *s, const char *end) {
+/* "#pragma pack": it changes layouts, so it becomes a token (other
+ * directives are skipped). */
+static const char *is_pragma_pack(const char *s, const char *end) {
   const char *want[] = {"#", "pragma", "pack"};
   for (int i = 0; i < 3; i++) {
     while (s < end && (*s == ' ' || *s == '\t')) s++;
     size_t n = strlen(want[i]);
-    if ((size_t)(end - s) < n || memcmp(s, want[i], n) != 0) return 0;
+    if ((size_t)(end - s) < n || memcmp(s, want[i], n) != 0) return NULL;
     s += n;
   }
-  return 1;
+  return s; /* after "pack" */
 }
 
-/* Skips blanks, comments and preprocessor lines; -1 on an open comment or
- * #pragma pack. */
+/* Skips blanks, comments and preprocessor lines but #pragma pack; -1 on an
+ * open comment. */
 static int skip_space(lexer *lx) {
   int line_begin = lx->s == lx->line_start;
   while (lx->s < lx->end) {
@@ -56,8 +56,7 @@ static int skip_space(lexer *lx) {
     } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
       lx->s++;
     } else if (c == '#' && line_begin) {
-      if (is_pragma_pack(lx->s, lx->end))
-        return lex_error(lx, lx->s, "#pragma pack is not supported");
+      if (is_pragma_pack(lx->s, lx->end)) break; /* a token of its own */
       while (lx->s < lx->end && *lx->s != '\n') lx->s++;
     } else if (c == '/' && lx->s + 1 < lx->end && lx->s[1] == '/') {
       while (lx->s < lx->end && *lx->s != '\n') lx->s++;
@@ -170,6 +169,41 @@ static int lex_punct(lexer *lx, dl_ctok *t) {
   return 0;
 }
 
+/* "#pragma pack(...)": p[0] says what ('s' set, 'u' push, 'o' pop), ival
+ * the alignment (0: none), unsig whether one was given. */
+static int lex_pragma(lexer *lx, dl_ctok *t) {
+  const char *at = lx->s, *p = is_pragma_pack(lx->s, lx->end);
+  const char *eol = memchr(p, '\n', (size_t)(lx->end - p));
+  if (!eol) eol = lx->end;
+  t->kind = DL_T_PRAGMA;
+  t->p[0] = 's';
+  while (p < eol && (*p == ' ' || *p == '\t')) p++;
+  if (p >= eol || *p != '(') return lex_error(lx, at, "expected '(' after #pragma pack");
+  for (p++; p < eol && *p != ')';) {
+    if (*p == ' ' || *p == '\t' || *p == ',') {
+      p++;
+    } else if (*p >= '0' && *p <= '9') {
+      unsigned long n = 0;
+      while (p < eol && *p >= '0' && *p <= '9' && n < 1000) n = n * 10 + (unsigned long)(*p++ - '0');
+      if (n == 0 || n > 64 || (n & (n - 1)))
+        return lex_error(lx, at, "#pragma pack needs a power of two up to 64");
+      t->ival = n;
+      t->unsig = 1;
+    } else if (is_ident((unsigned char)*p, 1)) {
+      const char *w = p;
+      while (p < eol && is_ident((unsigned char)*p, 0)) p++;
+      if (p - w == 4 && memcmp(w, "push", 4) == 0) t->p[0] = 'u';
+      else if (p - w == 3 && memcmp(w, "pop", 3) == 0) t->p[0] = 'o';
+      /* any other word is a label for push/pop: not kept */
+    } else {
+      return lex_error(lx, at, "bad #pragma pack");
+    }
+  }
+  if (p >= eol) return lex_error(lx, at, "expected ')' in #pragma pack");
+  lx->s = eol;
+  return 0;
+}
+
 static int lex_one(lexer *lx, dl_ctok *t) {
   memset(t, 0, sizeof *t);
   t->s = lx->s;
@@ -177,7 +211,9 @@ static int lex_one(lexer *lx, dl_ctok *t) {
   t->col = (int)(lx->s - lx->line_start) + 1;
   int r;
   char c = *lx->s;
-  if (is_ident((unsigned char)c, 1)) {
+  if (c == '#' && is_pragma_pack(lx->s, lx->end)) {
+    r = lex_pragma(lx, t);
+  } else if (is_ident((unsigned char)c, 1)) {
     while (lx->s < lx->end && is_ident((unsigned char)*lx->s, 0)) lx->s++;
     t->kind = DL_T_IDENT;
     r = 0;
