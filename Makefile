@@ -43,8 +43,6 @@ ifneq ($(TARGET_OS),windows)
 LUA_CFLAGS := $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
 FFI_CFLAGS := $(shell $(PKG_CONFIG) --cflags libffi 2>/dev/null)
 FFI_LIBS   := $(shell $(PKG_CONFIG) --libs libffi 2>/dev/null || echo -lffi)
-JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
-JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 endif
 
 WARN    := -Wall -Wextra -Werror
@@ -117,7 +115,7 @@ core: $(CORELIB) $(COREA) $(BUILD)/dynlib.pc
 # GOT directly it skips one jump per call.
 $(BUILD)/obj/binding/%.o: src/binding/%.c $(HEADERS) | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fno-plt $(LUA_CFLAGS) $(JSON_CFLAGS) $(FFI_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -fno-plt $(LUA_CFLAGS) $(FFI_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
@@ -128,7 +126,7 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD_DEPS)
 # the interpreter that loads it provides the Lua API (Windows: MODULE_LIBS).
 $(MODULE): $(BIND_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(CORE_LIBS) $(MODULE_LIBS)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(CORE_LIBS) $(MODULE_LIBS)
 
 $(CORELIB): $(CORE_OBJ)
 	$(CC) -shared $(LDFLAGS_ALL) $(CORELIB_LDFLAGS) -Wl,--no-undefined -o $@ $^ $(CORE_LIBS)

@@ -1,6 +1,6 @@
 # Windows x86-64 (make CROSS=x86_64-w64-mingw32), included by mk/cross.mk.
 #
-# Debian has no mingw builds of Lua, libffi or jansson: they are built from
+# Debian has no mingw builds of Lua or libffi: they are built from
 # Debian's source packages into build/<triplet>/sysroot, once per build
 # folder (one stamp per part; mk/windows/sysroot.sh says how), and the
 # module links against that. Programs run under wine
@@ -9,14 +9,12 @@ TARGET_OS := windows
 SO := dll
 
 # No pkg-config here: the flags name the sysroot, which need not exist yet
-# when make reads this. libffi and jansson are static (in core.dll and
-# libdynlib.dll: no DLL of theirs for Windows' loader to find).
+# when make reads this. libffi is static (in core.dll and libdynlib.dll:
+# no DLL of its own for Windows' loader to find).
 WIN_INC := -I$(CROSS_SYSROOT)/include
 LUA_CFLAGS := $(WIN_INC)
 FFI_CFLAGS := $(WIN_INC)
 FFI_LIBS := $(CROSS_SYSROOT)/lib/libffi.a
-JSON_CFLAGS := $(WIN_INC)
-JSON_LIBS := $(CROSS_SYSROOT)/lib/libjansson.a
 # A Windows DLL cannot leave symbols for its loader to find: the module
 # links Lua's DLL (the one lua.exe loaded) through its import library.
 MODULE_LIBS := $(CROSS_SYSROOT)/lib/liblua54.dll.a
@@ -29,7 +27,7 @@ OS_LIBS := -static-libgcc
 # The import library other programs link libdynlib.dll with.
 CORELIB_LDFLAGS := -Wl,--out-implib,$(BUILD)/libdynlib.dll.a
 
-WIN_PARTS := lua ffi jansson lfs busted-c
+WIN_PARTS := lua ffi lfs busted-c
 WIN_STAMPS := $(WIN_PARTS:%=$(CROSS_SYSROOT)/.%.stamp)
 # Objects need the sysroot's headers (order-only: built once, not newer).
 BUILD_DEPS += $(WIN_STAMPS)

@@ -1,7 +1,6 @@
 -- Builds the Lua module with the project's Makefile:
 --   luarocks --lua-version=5.4 make rockspec/dynlib-scm-1.rockspec
--- (offline: everything is in this checkout; needs Debian's libffi-dev and
--- libjansson-dev).
+-- (offline: everything is in this checkout; needs Debian's libffi-dev).
 rockspec_format = "3.0"
 package = "dynlib"
 version = "scm-1"
@@ -19,8 +18,8 @@ without loading a byte of plugin code.]],
 dependencies = {
    "lua >= 5.4, < 5.5",
 }
--- libffi and jansson are found by the Makefile with pkg-config (Debian
--- keeps ffi.h in a multiarch folder luarocks does not look in).
+-- libffi is found by the Makefile with pkg-config (Debian keeps ffi.h
+-- in a multiarch folder luarocks does not look in).
 build = {
    type = "make",
    build_target = "module",

@@ -196,3 +196,34 @@ describe("the metadata JSON reader", function()
     end
   end)
 end)
+
+-- The reader replaced jansson: nothing may bring a JSON library back in,
+-- neither a link (the module and the core import none) nor the build files
+-- (a static library would leave no import to see).
+describe("dynlib's own JSON reader", function()
+  local H = require("helper")
+  local so = H.windows and "dll" or "so"
+  -- ("libjansson.so.4" has no "json" in it)
+  local function names_json(text)
+    text = text:lower()
+    return text:find("json", 1, true) ~= nil or text:find("jansson", 1, true) ~= nil
+  end
+
+  it("is all the module and the core library need: they import no JSON library", function()
+    for _, f in ipairs({"/lua/dynlib/core." .. so, "/libdynlib." .. so}) do
+      local info = assert(dynlib.inspect(H.build .. f))
+      assert.is_true(#info.needed > 0, f)
+      for _, lib in ipairs(info.needed) do
+        assert.is_false(names_json(lib), f .. " needs " .. lib)
+      end
+    end
+  end)
+
+  H.it_if(not H.windows, "io.popen runs cmd.exe under wine, which has no grep")(
+    "is the only one the build, the install files and CI name", function()
+      local out, found = H.sh("grep -rli -e jansson -e json-c -e libjson Makefile mk .ci rockspec 2>&1")
+      assert.is_false(found, out)
+      local pc = assert(H.read(H.build .. "/dynlib.pc"), "no dynlib.pc: make core")
+      assert.is_false(names_json(pc), pc)
+    end)
+end)

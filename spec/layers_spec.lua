@@ -8,11 +8,11 @@ if H.posix_only("layers_spec.lua", H.POSIX_TOOLS) then return end
 -- Higher calls lower. formats and calls are siblings: neither uses the other.
 local LAYER = {binding = 5, core = 4, formats = 3, calls = 3, ctype = 2, base = 1, os = 0}
 
--- Standard C, Lua, libffi and jansson: fine anywhere they belong.
+-- Standard C, Lua and libffi: fine anywhere they belong.
 local ALLOWED = {}
 for h in ([[assert.h ctype.h errno.h float.h inttypes.h limits.h locale.h math.h
   setjmp.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdio.h
-  stdlib.h string.h time.h lua.h lauxlib.h lualib.h ffi.h jansson.h]]):gmatch("%S+") do
+  stdlib.h string.h time.h lua.h lauxlib.h lualib.h ffi.h]]):gmatch("%S+") do
   ALLOWED[h] = true
 end
 

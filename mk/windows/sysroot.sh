@@ -3,10 +3,10 @@
 # source packages (apt-get source; .ci/deps adds the deb-src entries), with
 # the mingw-w64 cross compiler. Nothing is downloaded from elsewhere.
 #   sh mk/windows/sysroot.sh PART SYSROOT CC
-# PART: lua | ffi | jansson | lfs | busted-c. Layout of SYSROOT:
+# PART: lua | ffi | lfs | busted-c. Layout of SYSROOT:
 #   bin/             lua.exe, luac.exe, lua54.dll (the launcher runs bin/lua.exe;
 #                    Windows' loader finds lua54.dll beside it)
-#   include/, lib/   headers; liblua54.dll.a, libffi.a, libjansson.a
+#   include/, lib/   headers; liblua54.dll.a, libffi.a
 #   lib/lua/5.4/     busted's C modules: lfs.dll, system/core.dll, term/core.dll
 set -e
 part=$1
@@ -57,17 +57,6 @@ ffi)
     --enable-static --disable-docs --disable-multi-os-directory >/dev/null
   make -s -j"$jobs" >/dev/null 2>&1 || make  # on failure, again to show why
   make -s install >/dev/null
-  ;;
-jansson)
-  # Static too. Debian builds it with autoreconf; its CMakeLists.txt needs
-  # only cmake (no autoconf, automake, libtool).
-  fetch jansson
-  cmake -S . -B wbuild -DCMAKE_SYSTEM_NAME=Windows -DCMAKE_C_COMPILER="$cc" \
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$sys" \
-    -DJANSSON_BUILD_SHARED_LIBS=OFF -DJANSSON_BUILD_DOCS=OFF \
-    -DJANSSON_WITHOUT_TESTS=ON -DJANSSON_EXAMPLES=OFF >/dev/null
-  cmake --build wbuild -j "$jobs" >/dev/null
-  cmake --install wbuild >/dev/null
   ;;
 lfs)
   fetch lua-filesystem
