@@ -142,3 +142,76 @@ describe("SQLite", function()
     assert.equal(0, S.sqlite3_close(db))
   end)
 end)
+
+-- getaddrinfo hands back a list C allocated: walked through ai_next as
+-- unchecked typed pointers, then freed by freeaddrinfo. AI_NUMERICHOST and
+-- a numeric service keep it off the network and the resolver files.
+local NETDB = [[
+  typedef unsigned int socklen_t;
+  typedef unsigned short sa_family_t;
+  struct sockaddr { sa_family_t sa_family; char sa_data[14]; };
+  struct in_addr { uint32_t s_addr; };
+  struct sockaddr_in { sa_family_t sin_family; uint16_t sin_port;
+                       struct in_addr sin_addr; unsigned char sin_zero[8]; };
+  struct addrinfo { int ai_flags, ai_family, ai_socktype, ai_protocol;
+                    socklen_t ai_addrlen; struct sockaddr *ai_addr;
+                    char *ai_canonname; struct addrinfo *ai_next; };
+  int getaddrinfo(const char *node, const char *service,
+                  const struct addrinfo *hints, struct addrinfo **res);
+  void freeaddrinfo(struct addrinfo *res);
+  const char *gai_strerror(int errcode);
+]]
+
+describe("getaddrinfo", function()
+  -- glibc's values (the same on every Linux target here).
+  local AF_INET, AI_NUMERICHOST, AI_NUMERICSERV = 2, 4, 0x400
+  local it_gai = H.it_if(not H.windows,
+    "Windows declares struct addrinfo in another order and needs WSAStartup first")
+
+  it_gai("walks ai_next over 127.0.0.1:80 and frees the list with freeaddrinfo", function()
+    local N = libc:cdef(NETDB)
+    local hints = dynlib.new("struct addrinfo",
+      {ai_flags = AI_NUMERICHOST | AI_NUMERICSERV, ai_family = AF_INET})
+    local res = dynlib.new("struct addrinfo *[1]")
+    assert.equal(0, N.getaddrinfo("127.0.0.1", "80", hints, res))
+    local head = res[0]
+    assert.equal("struct addrinfo *", dynlib.typeof(head))
+    local port = string.unpack("=I2", string.pack(">I2", 80))          -- htons(80)
+    local addr = string.unpack("=I4", "\127\0\0\1")                    -- 127.0.0.1 as stored
+    local socktypes, n = {}, 0
+    local ai = head
+    while ai do
+      n = n + 1
+      assert.equal(AF_INET, ai.ai_family)
+      assert.equal(dynlib.sizeof("struct sockaddr_in"), ai.ai_addrlen)
+      assert.equal("struct sockaddr *", dynlib.typeof(ai.ai_addr))
+      assert.equal(AF_INET, ai.ai_addr.sa_family)
+      local sin = dynlib.cast("struct sockaddr_in *", ai.ai_addr)
+      assert.same({AF_INET, port, addr}, {sin.sin_family, sin.sin_port, sin.sin_addr.s_addr})
+      assert.is_nil(ai.ai_canonname)                                   -- no AI_CANONNAME
+      socktypes[#socktypes + 1] = ai.ai_socktype .. "/" .. ai.ai_protocol
+      ai = ai.ai_next
+    end
+    -- No ai_socktype in the hints: one entry per socket type, linked by ai_next.
+    assert.same({"1/6", "2/17", "3/0"}, socktypes)  -- stream/TCP, datagram/UDP, raw
+    assert.equal(3, n)
+    N.freeaddrinfo(head)
+  end)
+
+  it_gai("reports a name that is no number under AI_NUMERICHOST through gai_strerror", function()
+    local N = libc:cdef(NETDB)
+    local hints = dynlib.new("struct addrinfo", {ai_flags = AI_NUMERICHOST, ai_family = AF_INET})
+    local res = dynlib.new("struct addrinfo *[1]")
+    local rc = N.getaddrinfo("not an address", nil, hints, res)
+    assert.is_true(rc ~= 0)
+    assert.is_nil(res[0])                                              -- nothing to free
+    assert.equal("string", type(N.gai_strerror(rc)))
+    assert.is_true(#N.gai_strerror(rc) > 0)
+  end)
+
+  it_gai("refuses a struct sockaddr * where struct addrinfo * is expected", function()
+    local N = libc:cdef(NETDB)
+    assert.matches("argument #1 to 'freeaddrinfo'",
+      err(N.freeaddrinfo, dynlib.new("struct sockaddr")))
+  end)
+end)
