@@ -182,7 +182,7 @@ test: deps
 ASAN_BUILD ?= build-asan
 test-asan: deps
 	$(MAKE) BUILD=$(ASAN_BUILD) CC=gcc OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" module fixtures
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" module core fixtures
 	$(MAKE) BUILD=$(ASAN_BUILD) test-run-asan
 
 test-run-asan:
