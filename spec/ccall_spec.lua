@@ -224,7 +224,7 @@ describe("declared functions", function()
   end)
 
   it("keep the fast path for scalar shapes, through typedefs", function()
-    local c = libc:cdef("typedef unsigned long ccall_size; ccall_size strlen(const char *);")
+    local c = libc:cdef("typedef size_t ccall_size; ccall_size strlen(const char *);")
     assert.equal(5, c.strlen("hello"))
     local fast = (dynlib.arch == "x86_64" or dynlib.arch == "aarch64") and not H.windows
     assert.equal(fast and "fast" or "ffi", dynlib.call_path(c.strlen))

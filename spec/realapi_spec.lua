@@ -15,12 +15,15 @@ local libc = assert(dynlib.open(H.windows and "msvcrt" or "c"))
 
 describe("the C library", function()
   it("div and ldiv return their structs by value", function()
-    local c = libc:cdef([[
-      typedef struct { int quot; int rem; } div_t;
-      typedef struct { long quot; long rem; } ldiv_t;
+    -- As each C library spells them: declarations are per Lua state and the
+    -- suite has declared the real stdlib.h already (spec/cdef_spec.lua).
+    local tag = H.windows and {"struct _div_t ", "struct _ldiv_t "} or {"struct ", "struct "}
+    local c = libc:cdef(([[
+      typedef %s{ int quot; int rem; } div_t;
+      typedef %s{ long quot; long rem; } ldiv_t;
       div_t div(int, int);
       ldiv_t ldiv(long, long);
-    ]])
+    ]]):format(tag[1], tag[2]))
     local d = c.div(17, 5)
     assert.matches("^struct ", dynlib.typeof(d))  -- a new object
     assert.same({3, 2}, {d.quot, d.rem})
@@ -49,7 +52,7 @@ describe("the C library", function()
 end)
 
 local zlib = not H.windows and dynlib.open("z")
-local Z = zlib and zlib:cdef(assert(H.read(H.fixture("ccall/zlib.i"))))
+local Z = zlib and zlib:cdef(assert(H.read(H.fixture("ccall/zlib.i")))) or nil
 
 describe("zlib.h declared whole", function()
   local it_z = H.it_if(Z ~= nil, "no zlib on Windows")
