@@ -224,7 +224,7 @@ describe("dynlib.cdef", function()
 
   it("raises with the line and column of an error", function()
     local cases = {
-      {"typedef int k_a;\nstruct k_x { uLongf y; };", "line 2, column 14: unknown type 'uLongf'"},
+      {"typedef int k_a;\nstruct k_x { k_undeclared_t y; };", "line 2, column 14: unknown type 'k_undeclared_t'"},
       {"struct k_y { int a }", "line 1, column 20: expected ';' before '}'"},
       {"int k_z(", "line 1, column 9: expected a parameter type"},
       {"struct k_w { int a : 40; };", "line 1, column 18: bit%-field wider than its type"},
