@@ -98,9 +98,8 @@ static void free_slot(slot *s) {
 
 /* ---- keys -------------------------------------------------------------- */
 
-/* name NUL version (both with their NULs): no two pairs share a key. */
-static size_t make_key(char *buf, size_t size, const char *name,
-                       const char *version) {
+size_t dl_name_key(char *buf, size_t size, const char *name,
+                   const char *version) {
   size_t n = strlen(name) + 1, v = version ? strlen(version) + 1 : 0;
   if (n + v > size) return 0;
   memcpy(buf, name, n);
@@ -138,7 +137,7 @@ static void drop_stale(const char *key, size_t klen, const dl_name_hit *hit) {
 int dl_namecache_get(const char *name, const char *version, dl_name_hit *hit,
                      unsigned *epoch) {
   char key[DL_NAMECACHE_PATH], chosen[DL_NAMECACHE_PATH];
-  size_t klen = make_key(key, sizeof key, name, version);
+  size_t klen = dl_name_key(key, sizeof key, name, version);
   *epoch = 0;
   if (klen == 0 || !copy_out(key, klen, chosen, hit, epoch)) return 0;
   dl_os_info st;
@@ -172,7 +171,7 @@ void dl_namecache_put(const char *name, const char *version, unsigned epoch,
                       const char *chosen, const char *real,
                       unsigned long long dev, unsigned long long ino) {
   char key[DL_NAMECACHE_PATH];
-  size_t klen = make_key(key, sizeof key, name, version);
+  size_t klen = dl_name_key(key, sizeof key, name, version);
   slot fresh = {NULL, 0, NULL, NULL, dev, ino};
   if (klen == 0 || fill_slot(&fresh, key, klen, chosen, real) != 0) return;
   dl_os_lock(&lock);

@@ -29,4 +29,10 @@ void dl_namecache_put(const char *name, const char *version, unsigned epoch,
                       const char *chosen, const char *real,
                       unsigned long long dev, unsigned long long ino);
 
+/* The key of (name, version): both strings with their NULs, so no two
+ * pairs share a key (the cache's and the store's aliases). Its length, or
+ * 0 when it does not fit in size. */
+size_t dl_name_key(char *buf, size_t size, const char *name,
+                   const char *version);
+
 #endif

@@ -391,17 +391,6 @@ static void remember(dynlib_handle *h, const char *key, size_t len) {
   dl_os_unlock(&store_lock);
 }
 
-/* The alias key of (name, version): both strings with their NULs, so no
- * two pairs share a key. 0 when too long to remember. */
-static size_t alias_key(char *buf, size_t size, const char *name,
-                        const char *version) {
-  size_t n = strlen(name) + 1, v = version ? strlen(version) + 1 : 0;
-  if (n + v > size) return 0;
-  memcpy(buf, name, n);
-  if (version) memcpy(buf + n, version, v);
-  return n + v;
-}
-
 size_t dynlib_handle_size(void) { return sizeof(dynlib_handle); }
 
 /* Trusted mode: where the file is, and where its dependencies would be
@@ -485,7 +474,7 @@ dynlib_handle *dynlib_open_in(void *mem, const char *name,
   char key[1024];
   size_t klen = 0;
   if (dl_os_path_is_absolute(name) && opt->trusted == NULL)
-    klen = alias_key(key, sizeof key, name, opt->version);
+    klen = dl_name_key(key, sizeof key, name, opt->version);
   if (klen) {
     entry *e = reopen_by_alias(key, klen);
     if (e) return reuse(mem, e, opt->hints, err);
