@@ -51,7 +51,7 @@ static void flush(void) {
     slots[i].klen = 0;
   }
   victim = 0;
-  epoch_now++;
+  if (++epoch_now == 0) epoch_now = 1; /* 0: nothing cached */
 }
 
 static int same_str(const char *a, const char *b) {
@@ -132,6 +132,14 @@ static void drop_stale(const char *key, size_t klen, const dl_name_hit *hit) {
   slot *s = find_slot(key, klen);
   if (s && s->dev == hit->dev && s->ino == hit->ino) free_slot(s);
   dl_os_unlock(&lock);
+}
+
+unsigned dl_namecache_epoch(void) {
+  dl_os_lock(&lock);
+  sync_settings();
+  unsigned e = settled ? epoch_now : 0;
+  dl_os_unlock(&lock);
+  return e;
 }
 
 int dl_namecache_get(const char *name, const char *version, dl_name_hit *hit,

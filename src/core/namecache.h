@@ -29,6 +29,12 @@ void dl_namecache_put(const char *name, const char *version, unsigned epoch,
                       const char *chosen, const char *real,
                       unsigned long long dev, unsigned long long ino);
 
+/* The current search settings' epoch, never 0; 0 when nothing may be
+ * cached (out of memory). A change of dynlib path or LD_LIBRARY_PATH
+ * starts a new epoch: the store keys its bare-name aliases with it, so an
+ * alias made under other settings never matches again. No system call. */
+unsigned dl_namecache_epoch(void);
+
 /* The key of (name, version): both strings with their NULs, so no two
  * pairs share a key (the cache's and the store's aliases). Its length, or
  * 0 when it does not fit in size. */

@@ -48,10 +48,11 @@ static void *os_symbol(void *handle, const char *path, const char *name,
   return p;
 }
 
-/* Names an entry was opened by (absolute paths only: a relative one depends
- * on the current directory, a bare one on the search path). Re-opening by
- * such a name finds the entry without touching the file system, as glibc's
- * own name matching does. */
+/* Names an entry was opened by: absolute paths, and bare names with the
+ * search settings' epoch (BARE_MARK, the epoch, then the name key; a
+ * relative path depends on the current directory and is never one).
+ * Re-opening by such a name finds the entry without touching the file
+ * system, as glibc's own name matching does for loaded objects. */
 #define MAX_ALIASES 8
 
 typedef struct alias {
@@ -118,7 +119,28 @@ static entry *find_by_alias(const char *key, size_t len) {
 
 /* Remember that `key` (an absolute name and version) opened e. Best
  * effort: when full or out of memory the name is searched again next time. */
+#define BARE_MARK '\1' /* no absolute path starts with it */
+#define BARE_HEAD (1 + sizeof(unsigned))
+
+/* A bare-name alias of an older epoch can never match again. */
+static int alias_is_stale(const alias *a, const char *key, size_t len) {
+  return len >= BARE_HEAD && key[0] == BARE_MARK && a->len >= BARE_HEAD &&
+         a->key[0] == BARE_MARK && memcmp(a->key, key, BARE_HEAD) != 0;
+}
+
+static void drop_stale_aliases(entry *e, const char *key, size_t len) {
+  for (int i = 0; i < e->naliases;) {
+    if (!alias_is_stale(&e->aliases[i], key, len)) {
+      i++;
+      continue;
+    }
+    free(e->aliases[i].key);
+    e->aliases[i] = e->aliases[--e->naliases];
+  }
+}
+
 static void add_alias(entry *e, const char *key, size_t len) {
+  drop_stale_aliases(e, key, len);
   if (e->naliases == MAX_ALIASES) return;
   for (int i = 0; i < e->naliases; i++)
     if (alias_is(&e->aliases[i], key, len)) return;
@@ -440,9 +462,21 @@ static dynlib_handle *open_known(dynlib_handle *h, const dl_name_hit *hit,
   return open_path(h, hit->real, hints, NULL, err);
 }
 
-/* A bare name, not in trusted mode: through the name cache. */
-static dynlib_handle *open_bare(dynlib_handle *h, const char *name,
-                                const dynlib_options *opt, dynlib_error *err) {
+/* The alias key of a bare name under the settings of epoch (never 0): its
+ * length, or 0 when it does not fit. */
+static size_t bare_key(char *buf, size_t size, unsigned epoch,
+                       const char *name, const char *version) {
+  if (size <= BARE_HEAD) return 0;
+  buf[0] = BARE_MARK;
+  memcpy(buf + 1, &epoch, sizeof epoch);
+  size_t n = dl_name_key(buf + BARE_HEAD, size - BARE_HEAD, name, version);
+  return n ? BARE_HEAD + n : 0;
+}
+
+/* The search for a bare name, or the name cache's answer (one stat). */
+static dynlib_handle *open_searched(dynlib_handle *h, const char *name,
+                                    const dynlib_options *opt,
+                                    dynlib_error *err) {
   dl_name_hit hit;
   unsigned epoch;
   if (dl_namecache_get(name, opt->version, &hit, &epoch))
@@ -457,6 +491,28 @@ static dynlib_handle *open_bare(dynlib_handle *h, const char *name,
                      got->e->ino);
   free(chosen);
   free(path);
+  return got;
+}
+
+/* A bare name, not in trusted mode. While the library it named under the
+ * same settings is open, the store's alias answers with no system call,
+ * as for a path (scripts open by short name in loops and per frame); the
+ * file is not looked at then, as dlopen does not look at a loaded
+ * object's file. Otherwise the name cache or the search. */
+static dynlib_handle *open_bare(dynlib_handle *h, const char *name,
+                                const dynlib_options *opt, dynlib_error *err) {
+  char key[1024];
+  unsigned epoch = dl_namecache_epoch();
+  size_t klen = epoch ? bare_key(key, sizeof key, epoch, name, opt->version) : 0;
+  if (klen) {
+    entry *e = reopen_by_alias(key, klen);
+    if (e) {
+      dynlib_debug("%s: open already: %s", name, e->path);
+      return reuse(h, e, opt->hints, err);
+    }
+  }
+  dynlib_handle *got = open_searched(h, name, opt, err);
+  if (got && klen) remember(got, key, klen);
   return got;
 }
 
