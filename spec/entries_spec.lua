@@ -159,6 +159,34 @@ describe("specialised entries", function()
   end)
 end)
 
+describe("a call after close", function()
+  it("leaves nothing pending for the calls after it", function()
+    local l = assert(dynlib.open(path))
+    local noop, add = l:func("void noop(void)"), lib:func("int add(int, int)")
+    l:close()
+    for _ = 1, 3 do
+      assert.matches("^dynlib: closed: ", err_of(noop))
+      assert.equal(5, add(2, 3)) -- another handle's function: as before
+    end
+    -- a failing callback still raises its own error, not "closed"
+    local apply = lib:func("int apply(int (*f)(int, int), int a, int b)")
+    local cb = dynlib.callback("int(int, int)", function() error("from the callback") end)
+    assert.matches("from the callback", err_of(apply, cb, 1, 2))
+    assert.equal(7, apply(dynlib.callback("int(int, int)", function(a, b) return a + b end), 3, 4))
+  end)
+
+  it("is refused for functions made before a collection of others", function()
+    local l = assert(dynlib.open(path))
+    for _ = 1, 50 do l:func("int add(int, int)") end -- garbage in the handle's weak set
+    local keep = l:func("int add(int, int)")
+    collectgarbage()
+    collectgarbage()
+    assert.equal(3, keep(1, 2))
+    l:close()
+    assert.matches("^dynlib: closed: ", err_of(keep, 1, 2))
+  end)
+end)
+
 describe("the libffi path's prepared slots", function()
   it("survive a callback that calls the same function again", function()
     local apply = lib:func("int apply(int (*f)(int, int), int a, int b)", {ffi = true})

@@ -116,6 +116,37 @@ COLD static int closed_error(lua_State *L, const ldl_fn *f) {
                     f->lib->h ? dynlib_path(f->lib->h) : "?", f->sig.name);
 }
 
+/* A function whose library handle was closed calls this instead of its C
+ * function (ldl_fn_disarm, at close): the fast entries then need no check
+ * before the call. It raises the word the entries read after every call
+ * anyway, and call_trouble tells the two reasons apart. */
+static void closed_stub(void) {
+  __atomic_add_fetch(&ldl_callback_errors, 1, __ATOMIC_RELAXED);
+}
+
+void ldl_fn_disarm(void *box) {
+  ldl_fn *f = box;
+  f->fn = (void *)closed_stub;
+}
+
+/* After a fast entry's call, the word was raised: by the closed stub, or
+ * by a callback that failed (perhaps another state's: then nothing). */
+COLD static void call_trouble(lua_State *L) {
+  const ldl_fn *f = fn_of(L);
+  if (f->fn == (void *)closed_stub) {
+    __atomic_sub_fetch(&ldl_callback_errors, 1, __ATOMIC_RELAXED);
+    closed_error(L, f);
+  }
+  ldl_raise_callback_error(L);
+}
+
+#define TROUBLE_CHECK(L)                                                   \
+  do {                                                                     \
+    if (__builtin_expect(                                                  \
+            __atomic_load_n(&ldl_callback_errors, __ATOMIC_RELAXED) != 0, 0)) \
+      call_trouble(L);                                                     \
+  } while (0)
+
 COLD static int count_error(lua_State *L, int n) {
   const ldl_fn *f = fn_of(L);
   return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)",
@@ -325,8 +356,7 @@ int_body(lua_State *L, int n, int am, int rm) {
 #pragma GCC unroll 6 /* n is a constant: straight-line code, no loop */
   for (int i = 0; i < n; i++) r[i] = conv_fast(L, i + 1, f, am);
   if (!early) f = fn_of(L);
-  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
-  uint64_t raw;
+  uint64_t raw; /* a closed library's f->fn is the closed stub */
   if (am == AM_ANY_STATE) {
     STATE_ENTER(L);
     raw = dl_call_ints_n(f->fn, n, r);
@@ -334,7 +364,7 @@ int_body(lua_State *L, int n, int am, int rm) {
   } else {
     raw = dl_call_ints_n(f->fn, n, r);
   }
-  CB_CHECK(L);
+  TROUBLE_CHECK(L);
   switch (rm) {
     case RM_VOID: return 0;
     case RM_I32: lua_pushinteger(L, (int32_t)raw); return 1;
@@ -411,10 +441,9 @@ static inline __attribute__((always_inline)) int doubles_body(lua_State *L,
     fr[i] = (double)lua_tonumberx(L, i + 1, &ok);
     if (__builtin_expect(!ok, 0)) bad_number_arg(L, i + 1);
   }
-  const ldl_fn *f = fn_of(L);
-  if (__builtin_expect(!f->lib->open, 0)) return closed_error(L, f);
+  const ldl_fn *f = fn_of(L); /* closed: f->fn is the closed stub */
   double d = dl_call_doubles_n(f->fn, n, fr);
-  CB_CHECK(L);
+  TROUBLE_CHECK(L);
   lua_pushnumber(L, (lua_Number)d);
   return 1;
 }
@@ -808,6 +837,7 @@ static int func_from_sig(lua_State *L, int lib_idx, const dl_sig *sig,
   luaL_setmetatable(L, FN_MT);
   lua_pushvalue(L, lib_idx);
   lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
+  ldl_lib_track_fn(L, lib_idx, -1); /* ... which disarms it at close */
   lua_pushlightuserdata(L, f);
   lua_insert(L, -2);
   lua_pushcclosure(L, pick_entry(f), 2); /* FN_LIGHT, FN_BOX */

@@ -197,11 +197,47 @@ static int add_hook(lua_State *L, const char *event) {
 static int l_on_load(lua_State *L) { return add_hook(L, "load"); }
 static int l_on_unload(lua_State *L) { return add_hook(L, "unload"); }
 
-/* Closes a handle, telling the unload hooks when it was the last one (the
- * handle keeps its path until freed). */
-static void close_handle(lua_State *L, ldl_lib *lib, int free_it) {
+/* The handle's user value: a weak-keyed set of its typed functions' boxes,
+ * made with its first function. */
+void ldl_lib_track_fn(lua_State *L, int lib_idx, int box_idx) {
+  lib_idx = lua_absindex(L, lib_idx);
+  box_idx = lua_absindex(L, box_idx);
+  if (lua_getiuservalue(L, lib_idx, 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, lib_idx, 1);
+  }
+  lua_pushvalue(L, box_idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* Every typed function of the handle at idx calls the closed stub from now
+ * on, before the library can be unloaded. */
+static void disarm_fns(lua_State *L, int idx) {
+  if (lua_getiuservalue(L, idx, 1) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pop(L, 1);
+      ldl_fn_disarm(lua_touserdata(L, -1));
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* Closes the handle at idx, telling the unload hooks when it was the last
+ * one (the handle keeps its path until freed). */
+static void close_handle(lua_State *L, int idx, int free_it) {
+  ldl_lib *lib = ldl_checklib(L, idx);
   if (lib->h == NULL) return;
   lib->open = 0;
+  disarm_fns(L, idx);
   if (dynlib_close(lib->h)) run_hooks(L, "unload", dynlib_path(lib->h));
   if (free_it) {
     dynlib_release(lib->h);
@@ -224,7 +260,7 @@ static int lib_open(lua_State *L) {
   /* The handle lives inside the userdata: no allocation per open, and no
    * handle leaks if Lua runs out of memory. */
   ldl_lib *lib = (ldl_lib *)lua_newuserdatauv(
-      L, sizeof *lib + dynlib_handle_size(), 0);
+      L, sizeof *lib + dynlib_handle_size(), 1); /* see ldl_lib_track_fn */
   lib->h = NULL;
   lib->open = 0;
   luaL_setmetatable(L, LDL_LIB_MT);
@@ -262,12 +298,12 @@ static int lib_sym(lua_State *L) {
 }
 
 static int lib_close(lua_State *L) {
-  close_handle(L, ldl_checklib(L, 1), 0);
+  close_handle(L, 1, 0);
   return 0;
 }
 
 static int lib_gc(lua_State *L) {
-  close_handle(L, ldl_checklib(L, 1), 1);
+  close_handle(L, 1, 1);
   return 0;
 }
 
