@@ -49,7 +49,8 @@ if mode == "callgrind-one" then
   -- Child mode: run one case N times for callgrind to count.
   local i, side, n = tonumber(arg[2]), arg[3], tonumber(arg[4])
   local c = cases[i]
-  local f = side == "hand" and hand[c[3]] or lib:func(c[2], c[6])
+  local f = side == "hand" and hand[c[3]] or side == "hand_ffi" and hand.add_ffi
+    or lib:func(c[2], c[6])
   loop(f, c[4], n)
   return
 end
@@ -87,4 +88,12 @@ for i, c in ipairs(cases) do
   local floor = (instructions(i, "hand", n) - instructions(i, "hand", 0)) / n
   print(("%-32s %10.1f %10.1f %7.2fx %7.2fx %s"):format(c[1], ours, floor, ours / floor, c[5],
     verdict(ours / floor, c[5])))
+  c.ours, c.floor = ours, floor
 end
+-- What bounds the libffi path: a hand-written binding calling add through
+-- ffi_call, and ffi_call's own share (that binding minus the direct one).
+local ffi_case = cases[#cases]
+local hand_ffi = (instructions(#cases, "hand_ffi", n) - instructions(#cases, "hand_ffi", 0)) / n
+print(("libffi's floor: a hand-written binding through ffi_call %.1f Ir (%.2fx the direct one; "
+  .. "ffi_call alone %.1f); dynlib's libffi path is %.2fx that binding"):format(hand_ffi,
+  hand_ffi / ffi_case.floor, hand_ffi - ffi_case.floor, ffi_case.ours / hand_ffi))

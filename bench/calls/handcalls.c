@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <ffi.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdint.h>
@@ -43,6 +44,20 @@ static int h_noop(lua_State *L) {
   return 0;
 }
 
+/* add through libffi, hand-written: the least any libffi path can cost (a
+ * prepared cif, the arguments in locals, one ffi_call). */
+static ffi_cif add_cif;
+static ffi_type *add_args[2] = {&ffi_type_sint, &ffi_type_sint};
+
+static int h_add_ffi(lua_State *L) {
+  int a = (int)luaL_checkinteger(L, 1), b = (int)luaL_checkinteger(L, 2);
+  void *av[2] = {&a, &b};
+  ffi_arg r;
+  ffi_call(&add_cif, FFI_FN(p_add), &r, av);
+  lua_pushinteger(L, (int)r);
+  return 1;
+}
+
 #define SYM(var, name) *(void **)&var = dlsym(lib, name)
 
 __attribute__((visibility("default"))) int luaopen_handcalls(lua_State *L) {
@@ -53,9 +68,12 @@ __attribute__((visibility("default"))) int luaopen_handcalls(lua_State *L) {
   SYM(p_strlen, "my_strlen");
   SYM(p_sum6, "sum6");
   SYM(p_noop, "noop");
+  if (ffi_prep_cif(&add_cif, FFI_DEFAULT_ABI, 2, &ffi_type_sint, add_args) != FFI_OK)
+    return luaL_error(L, "ffi_prep_cif failed");
   static const luaL_Reg f[] = {{"add", h_add},     {"addd", h_addd},
                                {"strlen", h_strlen}, {"sum6", h_sum6},
-                               {"noop", h_noop},   {NULL, NULL}};
+                               {"noop", h_noop},   {"add_ffi", h_add_ffi},
+                               {NULL, NULL}};
   luaL_newlib(L, f);
   return 1;
 }
