@@ -17,6 +17,7 @@
 #include "calls/call.h"
 #include "binding/callback.h"
 #include "binding/cfunc.h"
+#include "binding/func.h"
 #include "binding/module.h"
 #include "binding/ptrarg.h"
 #include "binding/util.h"
@@ -117,16 +118,43 @@ COLD static int closed_error(lua_State *L, const ldl_fn *f) {
 }
 
 /* A function whose library handle was closed calls this instead of its C
- * function (ldl_fn_disarm, at close): the fast entries then need no check
+ * function (ldl_fn_disarm_all, at close): the fast entries then need no check
  * before the call. It raises the word the entries read after every call
  * anyway, and call_trouble tells the two reasons apart. */
 static void closed_stub(void) {
   __atomic_add_fetch(&ldl_callback_errors, 1, __ATOMIC_RELAXED);
 }
 
-void ldl_fn_disarm(void *box) {
-  ldl_fn *f = box;
-  f->fn = (void *)closed_stub;
+/* The handle's user value: a weak-keyed set of its functions' boxes, made
+ * with its first function (lib_open leaves room for it). */
+static void track_fn(lua_State *L, int lib_idx, int box_idx) {
+  lib_idx = lua_absindex(L, lib_idx);
+  box_idx = lua_absindex(L, box_idx);
+  if (lua_getiuservalue(L, lib_idx, 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, lib_idx, 1);
+  }
+  lua_pushvalue(L, box_idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+void ldl_fn_disarm_all(lua_State *L, int idx) {
+  if (lua_getiuservalue(L, idx, 1) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pop(L, 1);
+      ((ldl_fn *)lua_touserdata(L, -1))->fn = (void *)closed_stub;
+    }
+  }
+  lua_pop(L, 1);
 }
 
 /* After a fast entry's call, the word was raised: by the closed stub, or
@@ -837,7 +865,7 @@ static int func_from_sig(lua_State *L, int lib_idx, const dl_sig *sig,
   luaL_setmetatable(L, FN_MT);
   lua_pushvalue(L, lib_idx);
   lua_setiuservalue(L, -2, 1); /* the function keeps its library handle */
-  ldl_lib_track_fn(L, lib_idx, -1); /* ... which disarms it at close */
+  track_fn(L, lib_idx, -1); /* ... which disarms it at close */
   lua_pushlightuserdata(L, f);
   lua_insert(L, -2);
   lua_pushcclosure(L, pick_entry(f), 2); /* FN_LIGHT, FN_BOX */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binding/func.h"
 #include "binding/module.h"
 #include "binding/util.h"
 #include "core/check.h"
@@ -197,47 +198,13 @@ static int add_hook(lua_State *L, const char *event) {
 static int l_on_load(lua_State *L) { return add_hook(L, "load"); }
 static int l_on_unload(lua_State *L) { return add_hook(L, "unload"); }
 
-/* The handle's user value: a weak-keyed set of its typed functions' boxes,
- * made with its first function. */
-void ldl_lib_track_fn(lua_State *L, int lib_idx, int box_idx) {
-  lib_idx = lua_absindex(L, lib_idx);
-  box_idx = lua_absindex(L, box_idx);
-  if (lua_getiuservalue(L, lib_idx, 1) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 1);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, lib_idx, 1);
-  }
-  lua_pushvalue(L, box_idx);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-}
-
-/* Every typed function of the handle at idx calls the closed stub from now
- * on, before the library can be unloaded. */
-static void disarm_fns(lua_State *L, int idx) {
-  if (lua_getiuservalue(L, idx, 1) == LUA_TTABLE) {
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      lua_pop(L, 1);
-      ldl_fn_disarm(lua_touserdata(L, -1));
-    }
-  }
-  lua_pop(L, 1);
-}
-
 /* Closes the handle at idx, telling the unload hooks when it was the last
  * one (the handle keeps its path until freed). */
 static void close_handle(lua_State *L, int idx, int free_it) {
   ldl_lib *lib = ldl_checklib(L, idx);
   if (lib->h == NULL) return;
   lib->open = 0;
-  disarm_fns(L, idx);
+  ldl_fn_disarm_all(L, idx);
   if (dynlib_close(lib->h)) run_hooks(L, "unload", dynlib_path(lib->h));
   if (free_it) {
     dynlib_release(lib->h);

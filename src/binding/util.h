@@ -20,16 +20,6 @@ typedef struct ldl_lib {
   _Alignas(16) unsigned char mem[]; /* dynlib_handle_size() bytes */
 } ldl_lib;
 
-/* A typed function of the library handle at lib_idx (its closure's box at
- * box_idx), remembered weakly in the handle's user value so that closing
- * the handle can disarm it (func.c's fast entries have no closed check
- * before their call). */
-void ldl_lib_track_fn(lua_State *L, int lib_idx, int box_idx);
-
-/* Makes the function whose box is given call a stub that reports "closed"
- * after the call instead of the library's code (func.c). */
-void ldl_fn_disarm(void *box);
-
 /* The library handle at idx (raises on anything else). */
 ldl_lib *ldl_checklib(lua_State *L, int idx);
 
