@@ -17,7 +17,9 @@
 typedef struct ldl_lib {
   dynlib_handle *h; /* points into mem; NULL until opened and after __gc */
   int open;         /* mirrors dynlib_is_open(h): read on every typed call */
-  _Alignas(16) unsigned char mem[]; /* dynlib_handle_size() bytes */
+  /* dynlib_handle_size() bytes, aligned for a pointer (dynlib.h asks no
+   * more): a userdata with user values gives 8-byte alignment only */
+  _Alignas(void *) unsigned char mem[];
 } ldl_lib;
 
 /* The library handle at idx (raises on anything else). */
