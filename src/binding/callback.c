@@ -245,7 +245,7 @@ static int push_reused(lua_State *L, const ldl_cb *cb, void **args) {
   for (int i = 0; i < cb->nargs; i++) {
     if (cb->push[i] != PK_TYPED) {
       push_arg(L, cb->push[i], 0, args[i]);
-    } else if (!ldl_cdata_reuse(L, cb->pcache, anchor, cb->ctid[i], *(void **)args[i])) {
+    } else if (!ldl_cdata_reuse(L, cb->pcache, anchor, cb->model[i], *(void **)args[i])) {
       lua_settop(L, anchor - 1);
       return 0;
     }

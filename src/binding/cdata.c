@@ -228,42 +228,48 @@ ldl_ptrcache *ldl_cdata_ptrcache(lua_State *L, int *ref) {
   return &S->pc;
 }
 
-/* Fibonacci hashing: addresses a stride apart spread over the slots. */
-static unsigned pointer_slot(dl_ctid type, const void *p) {
-  uint64_t h = ((uint64_t)(uintptr_t)p ^ ((uint64_t)type << 40)) * 0x9E3779B97F4A7C15u;
-  return (unsigned)(h >> 56) & (PCACHE - 1);
+/* The slot of a pointer of the model's type to p: PCACHE consecutive
+ * elements of an array take PCACHE different slots (the address in units
+ * of the element size's power of two: an odd stride, so every residue once),
+ * which is what a sort going over part of an array needs. Each type starts
+ * elsewhere. */
+static unsigned pointer_slot(const ldl_cd *m, const void *p) {
+  unsigned shift = m->esize ? (unsigned)__builtin_ctz(m->esize) : 0;
+  return (unsigned)(((uintptr_t)p >> shift) + m->type * 0x9E3779B1u) & (PCACHE - 1);
 }
 
-int ldl_cdata_reuse(lua_State *L, const ldl_ptrcache *pc, int anchor, dl_ctid ptype,
+int ldl_cdata_reuse(lua_State *L, const ldl_ptrcache *pc, int anchor, const void *model,
                     void *p) {
   if (p == NULL) {
     lua_pushnil(L);
     return 1;
   }
-  unsigned k = pointer_slot(ptype, p);
-  if (pc->key[k].addr != p || pc->key[k].type != ptype) return 0;
+  const ldl_cd *m = model;
+  unsigned k = pointer_slot(m, p);
+  if (pc->key[k].addr != p || pc->key[k].type != m->type) return 0;
   if (lua_rawgeti(L, anchor, (lua_Integer)k + 1) != LUA_TNIL) return 1;
   lua_pop(L, 1); /* collected since: the key outlived it */
   return 0;
 }
 
-/* Makes the typed pointer on top of the stack slot k's. */
-static void enter_pointer(lua_State *L, ldl_ptrcache *pc, int anchor, dl_ctid ptype,
+/* Makes the typed pointer on top of the stack (of the model's type, to p)
+ * its slot's. */
+static void enter_pointer(lua_State *L, ldl_ptrcache *pc, int anchor, const ldl_cd *m,
                           void *p) {
-  unsigned k = pointer_slot(ptype, p);
+  unsigned k = pointer_slot(m, p);
   /* The key never names another object than the slot's: none while the
    * slot changes. */
   pc->key[k].addr = NULL;
   lua_pushvalue(L, -1);
   lua_rawseti(L, anchor, (lua_Integer)k + 1);
   pc->key[k].addr = p;
-  pc->key[k].type = ptype;
+  pc->key[k].type = m->type;
 }
 
 void ldl_cdata_push_like(lua_State *L, const void *model, int mt, ldl_ptrcache *pc,
                          int anchor, void *p) {
   const ldl_cd *m = model;
-  if (pc && ldl_cdata_reuse(L, pc, anchor, m->type, p)) return;
+  if (pc && ldl_cdata_reuse(L, pc, anchor, model, p)) return;
   if (p == NULL) {
     lua_pushnil(L);
     return;
@@ -273,7 +279,7 @@ void ldl_cdata_push_like(lua_State *L, const void *model, int mt, ldl_ptrcache *
   c->ptr = p;
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
-  if (pc) enter_pointer(L, pc, anchor, m->type, p);
+  if (pc) enter_pointer(L, pc, anchor, m, p);
 }
 
 int ldl_cdata_get(lua_State *L, int idx, void **addr, dl_ctid *type,

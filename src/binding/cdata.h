@@ -35,10 +35,10 @@ void ldl_cdata_push_pointer(lua_State *L, dl_ctid ptype, void *p);
 typedef struct ldl_ptrcache ldl_ptrcache;
 ldl_ptrcache *ldl_cdata_ptrcache(lua_State *L, int *ref);
 
-/* Pushes the cached typed pointer of pointer type ptype with value p (nil
- * for NULL) and returns 1; returns 0, pushing nothing, when there is none.
- * Never allocates or raises. */
-int ldl_cdata_reuse(lua_State *L, const ldl_ptrcache *pc, int anchor, dl_ctid ptype,
+/* Pushes the cached typed pointer of the model's type (see below) with
+ * value p (nil for NULL) and returns 1; returns 0, pushing nothing, when
+ * there is none. Never allocates or raises. */
+int ldl_cdata_reuse(lua_State *L, const ldl_ptrcache *pc, int anchor, const void *model,
                     void *p);
 
 /* For hot paths pushing many typed pointers of one type (a callback's
