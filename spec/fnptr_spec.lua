@@ -99,6 +99,27 @@ describe("typed callbacks", function()
     f:free()
   end)
 
+  it("reuses the pointers of 256 consecutive elements of any size", function()
+    dynlib.cdef("struct fixture_rgb { int32_t r, g, b; };") -- 12 bytes: an odd stride of 4
+    local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
+    for _, t in ipairs({"int32_t", "double", "struct fixture_rgb", "char"}) do
+      local arr = dynlib.new(t .. "[?]", 256)
+      local seen = {}
+      local f = dynlib.callback(("int (const %s *, const %s *)"):format(t, t), function(a)
+        seen[#seen + 1] = a
+        return 0
+      end)
+      local p = dynlib.cast(("const %s *"):format(t), arr)
+      for _ = 1, 2 do
+        for i = 0, 255 do call2(f, p + i, p + i) end
+      end
+      for i = 1, 256 do
+        assert(rawequal(seen[i], seen[256 + i]), ("%s: element %d made again"):format(t, i - 1))
+      end
+      f:free()
+    end
+  end)
+
   it("sorts more elements than the pointer cache holds, collecting as it goes", function()
     local n = 3000
     local arr = dynlib.new("int32_t[?]", n)
