@@ -56,6 +56,25 @@ describe("typed callbacks", function()
     f:free()
   end)
 
+  it("makes no new objects for addresses it has seen", function()
+    local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
+    local arr = dynlib.new("int32_t[?]", 2, {3, 4})
+    local f = dynlib.callback("int (const int32_t *, const int32_t *)", function(a, b)
+      return a[0] - b[0]
+    end)
+    local p, q = arr + 0, arr + 1
+    assert.equal(-1, call2(f, p, q))
+    collectgarbage()
+    collectgarbage("stop")
+    local before = collectgarbage("count")
+    for _ = 1, 1000 do call2(f, p, q) end
+    local grown = collectgarbage("count") - before
+    collectgarbage("restart")
+    -- Two new typed pointers a call would be about 200 KB.
+    assert(grown < 16, ("%.1f KB allocated by 1000 calls"):format(grown))
+    f:free()
+  end)
+
   it("never hands a cached typed pointer to a callback of another pointer type", function()
     local arr = dynlib.new("int32_t[?]", 2, {-1, 2})
     local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
