@@ -66,7 +66,8 @@ typedef struct ldl_cb {
   int fn_ref;            /* the Lua function, by integer in the registry */
   int nargs;
   int direct;            /* every push is allocation-free: pcall fn itself */
-  int reuse;             /* the same once typed pointers are found cached */
+  int reuse;             /* allocation-free too when every typed pointer is
+                            found cached (push_reused) */
   int failed;            /* an error is pending: return zero at once */
   unsigned rejected;     /* calls refused: from another thread */
   uint8_t ret_kind;
