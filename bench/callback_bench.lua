@@ -3,7 +3,9 @@
 -- two int32_t values, lua_calls the Lua function). The same C loop calls
 -- every side; ns per call side by side in one run, then instructions per
 -- call under callgrind (noise-free; skipped when valgrind is missing or
--- DYNLIB_BENCH_CALLGRIND=0).
+-- DYNLIB_BENCH_CALLGRIND=0). Eight elements compared in a fixed loop favour
+-- a cache of typed pointers, so callgrind also counts a real qsort of
+-- SORT_N pseudo-random int32_t, per comparison.
 local dynlib = require("dynlib")
 local build = os.getenv("DYNLIB_BUILD") or "build"
 local hand = package.loadlib(build .. "/bench/handcmp.so", "luaopen_handcmp")()
@@ -44,11 +46,28 @@ local function best(cmp, n)
   return t / n * 1e9
 end
 
+-- The sort's input: SORT_N int32_t from a fixed LCG, in memory owned by Lua.
+local SORT_N = 5000
+local sortbuf = dynlib.buffer(4 * SORT_N)
+local function fill()
+  local x = 12345
+  for i = 0, SORT_N - 1 do
+    x = (x * 1103515245 + 12345) % 2147483648
+    sortbuf:set("int32_t", 4 * i, x % 200001 - 100000)
+  end
+end
+
 local mode = arg and arg[1]
 if mode == "callgrind-one" then
   -- Child mode: one case's comparator called n times, for callgrind to count.
   local cmp = cases[tonumber(arg[2])][3]()
   hand.drive(cmp, tonumber(arg[3]), array.ptr)
+  return
+elseif mode == "callgrind-sort" then
+  -- Child mode: the input made, then sorted with one case's comparator (or not).
+  local cmp = cases[tonumber(arg[2])][3]()
+  fill()
+  if arg[3] == "1" then hand.sort(cmp, sortbuf.ptr, SORT_N) end
   return
 end
 
@@ -99,5 +118,25 @@ for i, c in ipairs(cases) do
     local r = ir[i] / ir[1]
     print(("%-38s %10.1f %7.2fx %8s%s"):format(c[1], ir[i], r, c[2] and ("%.2fx"):format(c[2]) or "",
       c[2] and r > c[2] and "  (over target)" or ""))
+  end
+end
+
+-- The real sort: instructions of making the input and sorting it, minus
+-- those of making it only, per comparison (counted once: every comparator
+-- gives the same results, so qsort makes the same calls).
+local compares = 0
+fill()
+hand.sort(hand.comparator(function(a, b) compares = compares + 1 return a - b end), sortbuf.ptr, SORT_N)
+local function sort_instructions(i, sorted)
+  local cmd = ("valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 bench/callback_bench.lua "
+    .. "callgrind-sort %d %d 2>&1"):format(i, sorted)
+  return tonumber((io.popen(cmd):read("a"):match("Collected : (%d+)")))
+end
+local sorted_ir = {}
+for i = 1, 2 do -- the floor and the typed comparator (the others read the 8-element array)
+  if made[i] then
+    sorted_ir[i] = (sort_instructions(i, 1) - sort_instructions(i, 0)) / compares
+    print(("%-38s %10.1f %7.2fx"):format(("qsort of %d, %s"):format(SORT_N, i == 1 and "floor" or "typed"),
+      sorted_ir[i], sorted_ir[i] / sorted_ir[1]))
   end
 end

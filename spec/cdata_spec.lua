@@ -232,6 +232,20 @@ describe("typed pointers", function()
     assert.equal(4, p[3])
   end)
 
+  it("read p[i] by any integer key, and only by one", function()
+    local arr = dynlib.new("int16_t[4]", {10, -20, 30, 40})
+    local p = dynlib.cast("int16_t *", arr) + 1
+    assert.same({-20, 30, 10}, {p[0], p[1.0], p[-1]})
+    assert.equal(-20, p[math.tointeger(0)])
+    assert.matches("index 3 out of range for 'short %*' %(valid: %-1..2%)",
+      err(function() return p[3] end))
+    assert.matches("'short %*' has no fields %(field '0'%)", err(function() return p["0"] end))
+    assert.matches("indexed with a number %(an integer expected%)", err(function() return p[0.5] end))
+    assert.matches("indexed with a boolean", err(function() return p[true] end))
+    local s = dynlib.cast("struct cd_point *", dynlib.new("struct cd_point[2]", {{x = 1}, {x = 2}}))
+    assert.equal(2, s[1].x) -- an element that is no scalar: a view
+  end)
+
   it("are unchecked views of foreign memory", function()
     local obj = dynlib.new("int[2]", {7, 8})
     local addr = dynlib.cast("intptr_t", obj)

@@ -26,7 +26,7 @@ describe("typed callbacks", function()
     cmp:free()
   end)
 
-  it("gives each call its own typed pointers, valid after it returns", function()
+  it("gives typed pointers that stay valid after the call returns, reused by address", function()
     local arr = dynlib.new("int32_t[?]", 2, {7, 8})
     local kept = {}
     local f = dynlib.callback("int (const int32_t *, const int32_t *)", function(a, b)
@@ -37,11 +37,126 @@ describe("typed callbacks", function()
     local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
     call2(f, arr, arr + 1)
     call2(f, arr + 1, arr)
-    -- Four distinct values: the second call did not rewrite the first's.
+    -- The second call did not rewrite the first's pointers: each still
+    -- points where it pointed (and reads the memory as it is now).
     assert.equal(4, #kept)
     assert.same({7, 8, 8, 7}, {kept[1][0], kept[2][0], kept[3][0], kept[4][0]})
-    assert.is_false(rawequal(kept[1], kept[4]))
+    arr[0] = 70
+    assert.same({70, 8}, {kept[1][0], kept[2][0]})
+    -- A pointer to an address seen before, of the same type, is the object
+    -- made then (nothing about it differs); other addresses get others.
+    assert.is_true(rawequal(kept[1], kept[4]))
+    assert.is_true(rawequal(kept[2], kept[3]))
+    assert.is_false(rawequal(kept[1], kept[2]))
     assert.equal("const int *", dynlib.typeof(kept[1])) -- typedefs leave no trace
+    collectgarbage(); collectgarbage()
+    call2(f, arr, arr + 1)
+    assert.is_true(rawequal(kept[1], kept[5])) -- a kept one survives collections
+    assert.same({70, 8, 70, 8}, {kept[1][0], kept[2][0], kept[5][0], kept[6][0]})
+    f:free()
+  end)
+
+  it("makes no new objects for addresses it has seen", function()
+    local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
+    local arr = dynlib.new("int32_t[?]", 2, {3, 4})
+    local f = dynlib.callback("int (const int32_t *, const int32_t *)", function(a, b)
+      return a[0] - b[0]
+    end)
+    local p, q = arr + 0, arr + 1
+    assert.equal(-1, call2(f, p, q))
+    collectgarbage()
+    collectgarbage("stop")
+    local before = collectgarbage("count")
+    for _ = 1, 1000 do call2(f, p, q) end
+    local grown = collectgarbage("count") - before
+    collectgarbage("restart")
+    -- Two new typed pointers a call would be about 200 KB.
+    assert(grown < 16, ("%.1f KB allocated by 1000 calls"):format(grown))
+    f:free()
+  end)
+
+  it("never hands a cached typed pointer to a callback of another pointer type", function()
+    local arr = dynlib.new("int32_t[?]", 2, {-1, 2})
+    local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
+    local got = {}
+    local function keep(a, b) got[#got + 1] = {a, b} return 0 end
+    local types = {"const int32_t *", "int32_t *", "const uint32_t *", "const int16_t *"}
+    local cbs = {}
+    for i, t in ipairs(types) do
+      cbs[i] = dynlib.callback(("int (%s, %s)"):format(t, t), keep)
+      call2(cbs[i], arr, arr)
+    end
+    local names = {"const int *", "int *", "const unsigned int *", "const short *"}
+    for i in ipairs(types) do
+      assert.equal(names[i], dynlib.typeof(got[i][1]))
+      assert.is_true(rawequal(got[i][1], got[i][2])) -- one type, one address
+      for j = i + 1, #types do assert.is_false(rawequal(got[i][1], got[j][1])) end
+    end
+    assert.same({-1, -1, 4294967295, -1}, {got[1][1][0], got[2][1][0], got[3][1][0], got[4][1][0]})
+    got[2][1][1] = 5 -- int32_t * writes; the const one refuses
+    assert.equal(5, got[1][1][1])
+    assert.has_error(function() got[1][1][1] = 6 end)
+    assert.equal(-1, got[4][1][1]) -- int16_t: the high half of -1
+    for _, cb in ipairs(cbs) do cb:free() end
+  end)
+
+  it("lets the collector free reused pointers no script keeps", function()
+    local arr = dynlib.new("int32_t[?]", 2, {3, 4})
+    local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
+    local weak = setmetatable({}, {__mode = "v"})
+    local f = dynlib.callback("int (const int32_t *, const int32_t *)", function(a, b)
+      weak[1] = a
+      return a[0] - b[0]
+    end)
+    assert.equal(-1, call2(f, arr, arr + 1))
+    collectgarbage(); collectgarbage()
+    assert.is_nil(weak[1]) -- the cache did not keep it
+    -- Its key remains: the next call with that address makes a new one.
+    assert.equal(1, call2(f, arr + 1, arr))
+    assert.equal(-1, call2(f, arr, arr + 1))
+    assert.equal(3, weak[1][0])
+    f:free()
+  end)
+
+  it("reuses the pointers of 256 consecutive elements of any size", function()
+    dynlib.cdef("struct fixture_rgb { int32_t r, g, b; };") -- 12 bytes: an odd stride of 4
+    local call2 = lib:func("int call_cmp2(void *, const void *, const void *)")
+    for _, t in ipairs({"int32_t", "double", "struct fixture_rgb", "char"}) do
+      local arr = dynlib.new(t .. "[?]", 256)
+      local seen = {}
+      local f = dynlib.callback(("int (const %s *, const %s *)"):format(t, t), function(a)
+        seen[#seen + 1] = a
+        return 0
+      end)
+      local p = dynlib.cast(("const %s *"):format(t), arr)
+      for _ = 1, 2 do
+        for i = 0, 255 do call2(f, p + i, p + i) end
+      end
+      for i = 1, 256 do
+        assert(rawequal(seen[i], seen[256 + i]), ("%s: element %d made again"):format(t, i - 1))
+      end
+      f:free()
+    end
+  end)
+
+  it("sorts more elements than the pointer cache holds, collecting as it goes", function()
+    local n = 3000
+    local arr = dynlib.new("int32_t[?]", n)
+    local seed = 12345
+    for i = 0, n - 1 do
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      arr[i] = seed % 100000 - 50000
+    end
+    local calls = 0
+    local cmp = dynlib.callback("int (const int32_t *, const int32_t *)", function(a, b)
+      calls = calls + 1
+      if calls % 500 == 0 then collectgarbage() end -- keys outlive their objects
+      return a[0] < b[0] and -1 or (a[0] > b[0] and 1 or 0)
+    end)
+    qsort(arr, n, 4, cmp)
+    for i = 1, n - 1 do assert(arr[i - 1] <= arr[i], "unsorted at " .. i) end
+    assert.is_true(calls > n)
+    cmp:free()
   end)
 
   it("sorts C strings: an array of char * made of char[?] objects", function()

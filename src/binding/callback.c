@@ -49,7 +49,8 @@ typedef enum push_kind {
   PK_LIGHT,   /* untyped pointer: light userdata, nil for NULL */
   PK_ALLOC,   /* from here on pushing allocates (may raise): run protected */
   PK_STRING = PK_ALLOC, /* const char *: a Lua string, nil for NULL */
-  PK_TYPED,   /* T *: a typed pointer (a new one per call), nil for NULL */
+  PK_TYPED,   /* T *: a typed pointer (reused from the state's cache, else
+                 a new one), nil for NULL */
   PK_VALUE    /* struct or union by value: a new object holding a copy */
 } push_kind;
 
@@ -65,6 +66,8 @@ typedef struct ldl_cb {
   int fn_ref;            /* the Lua function, by integer in the registry */
   int nargs;
   int direct;            /* every push is allocation-free: pcall fn itself */
+  int reuse;             /* allocation-free too when every typed pointer is
+                            found cached (push_reused) */
   int failed;            /* an error is pending: return zero at once */
   unsigned rejected;     /* calls refused: from another thread */
   uint8_t ret_kind;
@@ -77,6 +80,8 @@ typedef struct ldl_cb {
   dl_ffi_cache *ffi_cache; /* made for struct arguments, else NULL */
   const void *model[DL_MAX_ARGS]; /* PK_TYPED: a typed pointer to copy */
   int mt_ref;            /* the models' metatable, LUA_NOREF without */
+  ldl_ptrcache *pcache;  /* the state's reused typed pointers (reuse) */
+  int pc_ref;            /* the table anchoring them, in the registry */
   ffi_cif cif;
   ffi_type *types[DL_MAX_ARGS];
   dl_sig sig;
@@ -133,9 +138,7 @@ static void push_arg(lua_State *L, int kind, dl_ctid ctid, const void *p) {
       return;
     }
     case PK_VALUE: ldl_cdata_push_value(L, ctid, p); return;
-    case PK_TYPED:
-      /* A new typed pointer each call: one the Lua function keeps must not
-       * change under it when the next call comes. */
+    case PK_TYPED: /* without a model (see make_models) */
       ldl_cdata_push_pointer(L, ctid, *(void *const *)p);
       return;
     default: {
@@ -209,21 +212,45 @@ typedef struct cb_frame {
 } cb_frame;
 
 /* Pushes the function and its arguments, calls it (in protected mode:
- * pushing strings and typed values allocates, which may raise). */
+ * pushing strings and typed values allocates, which may raise). Typed
+ * pointers are reused from the state's cache when there, else made and
+ * entered: a new object only for an address not seen lately. */
 static int run_lua(lua_State *L) {
   cb_frame *f = lua_touserdata(L, 1);
   ldl_cb *cb = f->cb;
-  int mt = 0;
+  int mt = 0, anchor = 0;
+  if (!lua_checkstack(L, cb->nargs + 3)) return luaL_error(L, "dynlib: stack overflow");
   if (cb->mt_ref != LUA_NOREF) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, cb->mt_ref);
-    mt = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, cb->pc_ref);
+    anchor = lua_gettop(L);
+    mt = anchor - 1;
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, cb->fn_ref);
   for (int i = 0; i < cb->nargs; i++) {
-    if (cb->model[i]) ldl_cdata_push_like(L, cb->model[i], mt, *(void **)f->args[i]);
+    if (cb->model[i])
+      ldl_cdata_push_like(L, cb->model[i], mt, cb->pcache, anchor, *(void **)f->args[i]);
     else push_arg(L, cb->push[i], cb->ctid[i], f->args[i]);
   }
   lua_call(L, cb->nargs, 1);
+  return 1;
+}
+
+/* Pushes the function and its arguments without allocating (so with
+ * nothing to protect): 1, or 0 (the stack as it was) when a typed
+ * pointer is not cached. The cache's table lies below the function. */
+static int push_reused(lua_State *L, const ldl_cb *cb, void **args) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, cb->pc_ref);
+  int anchor = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, cb->fn_ref);
+  for (int i = 0; i < cb->nargs; i++) {
+    if (cb->push[i] != PK_TYPED) {
+      push_arg(L, cb->push[i], 0, args[i]);
+    } else if (!ldl_cdata_reuse(L, cb->pcache, anchor, cb->model[i], *(void **)args[i])) {
+      lua_settop(L, anchor - 1);
+      return 0;
+    }
+  }
   return 1;
 }
 
@@ -256,7 +283,7 @@ static void dispatch(ldl_cb *cb, void *ret, void **args) {
     return;
   }
   lua_State *L = run_state(cb);
-  if (cb->failed || !lua_checkstack(L, cb->nargs + 4)) {
+  if (cb->failed || !lua_checkstack(L, cb->nargs + 5)) {
     zero_result(cb, ret);
     return;
   }
@@ -267,6 +294,8 @@ static void dispatch(ldl_cb *cb, void *ret, void **args) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, cb->fn_ref);
     for (int i = 0; i < cb->nargs; i++) push_arg(L, cb->push[i], 0, args[i]);
     st = lua_pcall(L, cb->nargs, 1, 0);
+  } else if (cb->reuse && push_reused(L, cb, args)) {
+    st = lua_pcall(L, cb->nargs, 1, 0); /* typed pointers seen before */
   } else {
     cb_frame f = {cb, args};
     lua_pushcfunction(L, run_lua);
@@ -559,15 +588,23 @@ static void plan(ldl_cb *cb) {
 
 /* Typed pointer arguments are pushed as copies of a model made here, one
  * per argument (no lookups per call); leaves the table of models on the
- * stack, for the anchor to keep. */
+ * stack, for the anchor to keep. A callback whose pushes are all
+ * allocation-free but for typed pointers with models may take them from
+ * the state's cache unprotected (cb->reuse). */
 static void make_models(lua_State *L, ldl_cb *cb) {
   static const char somewhere = 0; /* a model's value: any but NULL */
   lua_createtable(L, cb->nargs, 0);
+  cb->pcache = ldl_cdata_ptrcache(L, &cb->pc_ref);
+  cb->reuse = !cb->direct;
   for (int i = 0; i < cb->nargs; i++) {
-    if (cb->push[i] != PK_TYPED) continue;
+    if (cb->push[i] != PK_TYPED) {
+      if (cb->push[i] >= PK_ALLOC) cb->reuse = 0;
+      continue;
+    }
     ldl_cdata_push_pointer(L, cb->ctid[i], (void *)&somewhere);
     if (lua_type(L, -1) != LUA_TUSERDATA) { /* pushed otherwise */
       lua_pop(L, 1);
+      cb->reuse = 0;
       continue;
     }
     cb->model[i] = lua_touserdata(L, -1);

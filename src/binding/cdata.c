@@ -31,6 +31,7 @@
 
 #define CD_MT "dynlib.cdata"
 #define FCACHE 512 /* field cache entries (a power of two) */
+#define PCACHE 256 /* typed pointers kept for callbacks (a power of two) */
 
 enum { CD_OWNED, CD_VIEW, CD_PTR };
 
@@ -67,9 +68,24 @@ typedef struct fentry {
   slot s;
 } fentry;
 
+/* What a typed pointer in the reuse cache stands for; addr NULL: none. */
+typedef struct pkey {
+  const void *addr;
+  dl_ctid type;
+} pkey;
+
+/* Typed pointers recently handed to callbacks, for reuse: slot k's object
+ * is element k + 1 of a weak-valued table (registry reference `ref`), and
+ * key[k] says what it points to. */
+struct ldl_ptrcache {
+  int ref;
+  pkey key[PCACHE];
+};
+
 typedef struct cstate {
   dl_creg *reg;
   fentry fc[FCACHE];
+  ldl_ptrcache pc;
 } cstate;
 
 static const char STATE_KEY = 0; /* registry: the cstate userdata */
@@ -206,7 +222,54 @@ void ldl_cdata_push_pointer(lua_State *L, dl_ctid ptype, void *p) {
   }
 }
 
-void ldl_cdata_push_like(lua_State *L, const void *model, int mt, void *p) {
+ldl_ptrcache *ldl_cdata_ptrcache(lua_State *L, int *ref) {
+  cstate *S = get_state(L);
+  *ref = S->pc.ref;
+  return &S->pc;
+}
+
+/* The slot of a pointer of the model's type to p: PCACHE consecutive
+ * elements of an array take PCACHE different slots (the address in units
+ * of the element size's power of two: an odd stride, so every residue once),
+ * which is what a sort going over part of an array needs. Each type starts
+ * elsewhere. */
+static unsigned pointer_slot(const ldl_cd *m, const void *p) {
+  unsigned shift = m->esize ? (unsigned)__builtin_ctz(m->esize) : 0;
+  return (unsigned)(((uintptr_t)p >> shift) + m->type * 0x9E3779B1u) & (PCACHE - 1);
+}
+
+int ldl_cdata_reuse(lua_State *L, const ldl_ptrcache *pc, int anchor, const void *model,
+                    void *p) {
+  if (p == NULL) {
+    lua_pushnil(L);
+    return 1;
+  }
+  const ldl_cd *m = model;
+  unsigned k = pointer_slot(m, p);
+  if (pc->key[k].addr != p || pc->key[k].type != m->type) return 0;
+  if (lua_rawgeti(L, anchor, (lua_Integer)k + 1) != LUA_TNIL) return 1;
+  lua_pop(L, 1); /* collected since: the key outlived it */
+  return 0;
+}
+
+/* Makes the typed pointer on top of the stack (of the model's type, to p)
+ * its slot's. */
+static void enter_pointer(lua_State *L, ldl_ptrcache *pc, int anchor, const ldl_cd *m,
+                          void *p) {
+  unsigned k = pointer_slot(m, p);
+  /* The key never names another object than the slot's: none while the
+   * slot changes. */
+  pc->key[k].addr = NULL;
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, anchor, (lua_Integer)k + 1);
+  pc->key[k].addr = p;
+  pc->key[k].type = m->type;
+}
+
+void ldl_cdata_push_like(lua_State *L, const void *model, int mt, ldl_ptrcache *pc,
+                         int anchor, void *p) {
+  const ldl_cd *m = model;
+  if (pc && ldl_cdata_reuse(L, pc, anchor, model, p)) return;
   if (p == NULL) {
     lua_pushnil(L);
     return;
@@ -216,6 +279,7 @@ void ldl_cdata_push_like(lua_State *L, const void *model, int mt, void *p) {
   c->ptr = p;
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
+  if (pc) enter_pointer(L, pc, anchor, m, p);
 }
 
 int ldl_cdata_get(lua_State *L, int idx, void **addr, dl_ctid *type,
@@ -735,9 +799,8 @@ void ldl_cdata_store(lua_State *L, int idx, dl_ctid type, void *p,
 
 #define STATE(L) ((cstate *)lua_touserdata(L, lua_upvalueindex(1)))
 
-/* v.name, v[i]. Only values with the cdata metatable reach here (its
- * __metatable hides it from getmetatable). */
-static int cd_index(lua_State *L) {
+/* v.name, v[i] in general: fields, pointers, views, and every error. */
+static __attribute__((noinline)) int index_any(lua_State *L) {
   cstate *S = STATE(L);
   const ldl_cd *c = lua_touserdata(L, 1);
   unsigned char *a;
@@ -757,6 +820,23 @@ static int cd_index(lua_State *L) {
     return 1;
   }
   return read_slot(L, S, 1, a, s);
+}
+
+/* v.name, v[i]. Only values with the cdata metatable reach here (its
+ * __metatable hides it from getmetatable). p[i] of a scalar comes first (a
+ * comparator's a[0]): no state, no slot, one bounds check, and a small
+ * frame (index_any, which has a large one, is not inlined). */
+static int cd_index(lua_State *L) {
+  const ldl_cd *c = lua_touserdata(L, 1);
+  if (c->etype && c->ecls <= LDL_K_DOUBLE && lua_isinteger(L, 2)) {
+    lua_Integer i = lua_tointeger(L, 2);
+    uintptr_t p = (uintptr_t)c->ptr;
+    if (i >= 0 && (lua_Unsigned)i < (c->hi - p) / c->esize) {
+      ldl_cread_scalar(L, c->ecls, c->ptr + (ptrdiff_t)i * (ptrdiff_t)c->esize);
+      return 1;
+    }
+  }
+  return index_any(L);
 }
 
 static int const_error(lua_State *L, const where *w) {
@@ -1012,6 +1092,14 @@ void ldl_open_cdata(lua_State *L) {
   S->reg = ldl_creg(L);
   lua_newtable(L); /* the field cache's key strings */
   lua_setiuservalue(L, -2, 1);
+  /* The reused pointers: weak, so that those no script holds are freed
+   * (their keys then find nil and the pointer is made again). */
+  lua_createtable(L, PCACHE, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  S->pc.ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
   static const luaL_Reg meta[] = {
