@@ -91,6 +91,13 @@ describe("function pointers by value", function()
     assert.equal(34, dynlib.cast("fnptr_ii_maker", cclib:sym("ii_make"))(3, 4).a * 10 + 4)
   end)
 
+  it("refuse to call other typed values", function()
+    local msg = "only function pointers are callable"
+    assert.matches(msg, err(function() return dynlib.new("int[2]")() end), 1, true)
+    assert.matches(msg, err(function() return dynlib.cast("int *", cclib:sym("ii_sum"))(1) end), 1, true)
+    assert.matches(msg, err(function() return dynlib.new("struct s_ii")() end), 1, true)
+  end)
+
   it("take an enum's constant by name, as declared functions do", function()
     local color_value = fp("int (*)(enum color)", "color_value")
     assert.equal(5, color_value("GREEN"))

@@ -159,6 +159,7 @@ void ldl_tcall_prepare(lua_State *L, ldl_tcall *c, dl_ctid ftype,
   dl_creg *reg = ldl_creg(L);
   const dl_ctype *ft = ty(reg, ftype);
   name_args(c, (int)ft->count, name, text);
+  c->reg = reg;
   if (ft->count > DL_MAX_ARGS)
     luaL_error(L, "dynlib: '%s' has more than %d parameters", name, DL_MAX_ARGS);
   c->nargs = (int)ft->count;
@@ -365,11 +366,10 @@ static int push_result(lua_State *L, const ldl_tcall *c, void *r) {
  * av gets each slot's address. */
 static void convert_args(lua_State *L, const ldl_tcall *c, int n, unsigned char *mem,
                          const size_t *offs, void **av, ffi_type **types) {
-  dl_creg *reg = ldl_creg(L);
   for (int i = 0; i < n; i++) {
     av[i] = mem + offs[i];
     if (i < c->nargs) {
-      conv(L, reg, c, i + 1, av[i]);
+      conv(L, c->reg, c, i + 1, av[i]);
       types[i] = c->types[i];
     } else {
       types[i] = variadic_arg(L, c, i + 1, av[i]);

@@ -23,6 +23,7 @@ enum { LDL_REPORT_ERRNO = 1, LDL_REPORT_LAST_ERROR = 2 };
 /* A function type's prepared call. Its messages live in text the caller
  * provides (ldl_tcall_text bytes), usually right after it in a userdata. */
 typedef struct ldl_tcall {
+  dl_creg *reg; /* the state's registry (cdef.c): found once, not per call */
   int nargs, variadic;
   dl_ctid ret;
   uint8_t ret_how;
