@@ -143,6 +143,53 @@ describe("function pointers by value", function()
   end)
 end)
 
+describe("callbacks returning structs and unions by value", function()
+  it("return a table or an object to C, for every ABI class", function()
+    local cases = {
+      {"struct s_ii (int, int)", C.ii_from, {1, 2}, 23, function(a, b) return {a = a + 1, b = b + 1} end},
+      {"struct s_ii (int, int)", C.ii_from, {1, 2}, 12, function(a, b) return C.ii_make(a, b) end},
+      {"struct s_c3 (char, char, char)", C.c3_from, {1, 2, 3}, 123,
+        function(a, b, c) return {a = a, b = b, c = c} end},
+      {"struct s_dd (double, double)", C.dd_from, {1.5, 2}, 17, function(x, y) return {x = x, y = y} end},
+      {"struct s_fff (float, float, float)", C.fff_from, {1, 2, 3}, 123,
+        function(a, b, c) return {a = a, b = b, c = c} end},
+      {"struct s_id (int, double)", C.id_from, {3, 0.25}, 30.25, function(i, d) return {i = i, d = d} end},
+      {"struct s_big (long long, long long, long long)", C.big_from, {1, 2, 3}, 10203,
+        function(a, b, c) return {a = a, b = b, c = c} end},
+      {"union u_id2 (double, double)", C.uid2_from, {3, 4}, 34, function(a, b) return {d = {a, b}} end},
+    }
+    for _, case in ipairs(cases) do
+      local proto, from, args, want, fn = table.unpack(case)
+      local cb = dynlib.callback(proto, fn)
+      assert.equal(want, from(cb, table.unpack(args)), proto)
+      cb:free()
+    end
+  end)
+
+  it("are called from Lua through a function pointer too", function()
+    local cb = dynlib.callback("struct s_big mk(long long a, long long b, long long c)", function(a, b, c)
+      return C.big_make(c, b, a)
+    end)
+    local big = dynlib.cast("struct s_big (*)(long long, long long, long long)", cb.ptr)(1, 2, 3)
+    assert.equal("struct s_big", dynlib.typeof(big))
+    assert.same({3, 2, 1}, {big.a, big.b, big.c})
+    cb:free()
+  end)
+
+  it("raise a result of the wrong type when the outer call returns, naming the callback", function()
+    local cb = dynlib.callback("struct s_ii mk(int a, int b)", function(a) return a end)
+    assert.matches("result of callback 'mk': a table or a 'struct s_ii' expected, got number",
+      err(C.ii_from, cb, 1, 2), 1, true)
+    local bad = dynlib.callback("struct s_ii (int, int)", function() return {z = 1} end)
+    assert.matches("'struct s_ii' has no field 'z'", err(C.ii_from, bad, 1, 2), 1, true)
+    local good = dynlib.callback("struct s_ii (int, int)", function(a, b) return {a = a, b = b} end)
+    assert.equal(12, C.ii_from(good, 1, 2)) -- the failed ones left nothing pending
+    cb:free()
+    bad:free()
+    good:free()
+  end)
+end)
+
 if H.posix_only("fnptr_spec.lua", H.POSIX_TOOLS) then return end
 
 local lib = assert(dynlib.open(H.fixture("calls/libcalls.so")))
