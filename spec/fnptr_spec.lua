@@ -17,7 +17,7 @@ local function fp(ptype, name)
   return dynlib.cast(ptype, assert(cclib:sym(name)))
 end
 
-local function err(f, ...)
+local function raised(f, ...)
   local ok, e = pcall(f, ...)
   assert.is_false(ok, "no error")
   return tostring(e)
@@ -93,22 +93,22 @@ describe("function pointers by value", function()
 
   it("refuse to call other typed values", function()
     local msg = "only function pointers are callable"
-    assert.matches(msg, err(function() return dynlib.new("int[2]")() end), 1, true)
-    assert.matches(msg, err(function() return dynlib.cast("int *", cclib:sym("ii_sum"))(1) end), 1, true)
-    assert.matches(msg, err(function() return dynlib.new("struct s_ii")() end), 1, true)
+    assert.matches(msg, raised(function() return dynlib.new("int[2]")() end), 1, true)
+    assert.matches(msg, raised(function() return dynlib.cast("int *", cclib:sym("ii_sum"))(1) end), 1, true)
+    assert.matches(msg, raised(function() return dynlib.new("struct s_ii")() end), 1, true)
   end)
 
   it("take an enum's constant by name, as declared functions do", function()
     local color_value = fp("int (*)(enum color)", "color_value")
     assert.equal(5, color_value("GREEN"))
-    assert.matches("no constant 'PURPLE' in enum color", err(color_value, "PURPLE"))
+    assert.matches("no constant 'PURPLE' in enum color", raised(color_value, "PURPLE"))
   end)
 
   it("raise the errors a declared function raises, naming the pointer's type", function()
     local ii_sum = fp("int (*)(struct s_ii)", "ii_sum")
     local function same(...)
-      local theirs = err(C.ii_sum, ...):gsub("'ii_sum'", "'int (*)(struct s_ii)'")
-      assert.equal(theirs, err(ii_sum, ...))
+      local theirs = raised(C.ii_sum, ...):gsub("'ii_sum'", "'int (*)(struct s_ii)'")
+      assert.equal(theirs, raised(ii_sum, ...))
       return theirs
     end
     assert.matches("argument #1 to 'int (*)(struct s_ii)': a table or a 'struct s_ii' expected, got number",
@@ -123,7 +123,7 @@ describe("function pointers by value", function()
     it("refuse a packed struct with misaligned members on x86-64 when called, saying why", function()
       local pk_sum = fp("long (*)(struct s_pk)", "pk_sum")
       assert.matches("struct s_pk cannot pass by value: it holds a packed member at a misaligned offset",
-        err(pk_sum, {c = 3, i = 45, s = 6}), 1, true)
+        raised(pk_sum, {c = 3, i = 45, s = 6}), 1, true)
     end)
   else
     it("pass a packed struct with misaligned members", function()
@@ -139,7 +139,7 @@ describe("function pointers by value", function()
     local n = snprintf(buf, 32, "%d %s %.1f", 7, "x", dynlib.new("float", 2.5))
     assert.equal("7 x 2.5", buf:read(0, n))
     assert.matches("wrong number of arguments to 'int %(%*%)%(char %*, [%w ]+, const char %*, %.%.%.%)' "
-      .. "%(at least 3 expected, got 2%)", err(snprintf, buf, 32))
+      .. "%(at least 3 expected, got 2%)", raised(snprintf, buf, 32))
   end)
 end)
 
@@ -179,9 +179,9 @@ describe("callbacks returning structs and unions by value", function()
   it("raise a result of the wrong type when the outer call returns, naming the callback", function()
     local cb = dynlib.callback("struct s_ii mk(int a, int b)", function(a) return a end)
     assert.matches("result of callback 'mk': a table or a 'struct s_ii' expected, got number",
-      err(C.ii_from, cb, 1, 2), 1, true)
+      raised(C.ii_from, cb, 1, 2), 1, true)
     local bad = dynlib.callback("struct s_ii (int, int)", function() return {z = 1} end)
-    assert.matches("'struct s_ii' has no field 'z'", err(C.ii_from, bad, 1, 2), 1, true)
+    assert.matches("'struct s_ii' has no field 'z'", raised(C.ii_from, bad, 1, 2), 1, true)
     local good = dynlib.callback("struct s_ii (int, int)", function(a, b) return {a = a, b = b} end)
     assert.equal(12, C.ii_from(good, 1, 2)) -- the failed ones left nothing pending
     cb:free()
