@@ -34,6 +34,11 @@ local cases = {
   {"ii_sum({a =, b =})", C.ii_sum, {{a = 1, b = 2}}, base1},
   {"dd_sum(struct object) (SSE)", C.dd_sum, {dd}, base1},
   {"ii_make(int, int) -> new object", C.ii_make, {1, 2}, base2},
+  -- The same conversion reached through a function pointer (fnptr.c).
+  {"fnptr add(int, int)", dynlib.cast("int (*)(int, int)", calls:sym("add")), {2, 3}, base2},
+  {"fnptr ii_sum(struct object)", dynlib.cast("int (*)(struct s_ii)", lib:sym("ii_sum")), {ii}, base1},
+  {"fnptr ii_make(int, int) -> new object",
+    dynlib.cast("struct s_ii (*)(int, int)", lib:sym("ii_make")), {1, 2}, base2},
 }
 print(("%-36s %9s %9s %7s"):format("declared call", "ns", "scalar", "ratio"))
 for _, c in ipairs(cases) do

@@ -55,7 +55,10 @@ typedef enum push_kind {
 } push_kind;
 
 /* How the Lua result goes back to C. */
-typedef enum ret_kind { RK_VOID, RK_BOOL, RK_SINT, RK_UINT, RK_FLOAT, RK_DOUBLE, RK_PTR } ret_kind;
+typedef enum ret_kind {
+  RK_VOID, RK_BOOL, RK_SINT, RK_UINT, RK_FLOAT, RK_DOUBLE, RK_PTR,
+  RK_AGG /* a struct or union: the typed values' store writes it */
+} ret_kind;
 
 typedef struct ldl_cb {
   ldl_cb_head head;      /* first: what cbptr.c reads (code, fptype) */
@@ -71,12 +74,15 @@ typedef struct ldl_cb {
   int failed;            /* an error is pending: return zero at once */
   unsigned rejected;     /* calls refused: from another thread */
   uint8_t ret_kind;
-  uint8_t ret_size;
+  uint32_t ret_size;
   int64_t ret_lo, ret_hi; /* RK_SINT, RK_UINT: the values that fit */
   uint8_t push[DL_MAX_ARGS];
   dl_ctid ctid[DL_MAX_ARGS]; /* PK_TYPED: the pointer type; PK_VALUE: the
                                  struct or union */
   ffi_type *agg[DL_MAX_ARGS]; /* PK_VALUE: its libffi type (in ffi_cache) */
+  dl_ctid ret_ctid;       /* RK_AGG: the struct or union */
+  ffi_type *ret_agg;      /* RK_AGG: its libffi type (in ffi_cache) */
+  char ret_what[DL_NAME_MAX + 24]; /* RK_AGG: "result of callback 'f'" */
   dl_ffi_cache *ffi_cache; /* made for struct arguments, else NULL */
   const void *model[DL_MAX_ARGS]; /* PK_TYPED: a typed pointer to copy */
   int mt_ref;            /* the models' metatable, LUA_NOREF without */
@@ -200,9 +206,20 @@ static void record_error(lua_State *L, ldl_cb *cb) {
   __atomic_add_fetch(&ldl_callback_errors, 1, __ATOMIC_RELAXED);
 }
 
+/* A scalar result fills a whole ffi_arg; a struct's memory may be the
+ * caller's, of its exact size. */
 static void zero_result(const ldl_cb *cb, void *ret) {
-  if (cb->ret_kind != RK_VOID)
+  if (cb->ret_kind == RK_AGG) memset(ret, 0, cb->ret_size);
+  else if (cb->ret_kind != RK_VOID)
     memset(ret, 0, cb->ret_size < sizeof(ffi_arg) ? sizeof(ffi_arg) : cb->ret_size);
+}
+
+/* A struct or union result (at 3) into ret (2) by the typed values' store:
+ * a table or an object of the type. Protected: a bad value raises. */
+static int store_agg(lua_State *L) {
+  const ldl_cb *cb = lua_touserdata(L, 1);
+  ldl_cdata_store(L, 3, cb->ret_ctid, lua_touserdata(L, 2), cb->ret_what);
+  return 0;
 }
 
 /* One invocation, for the protected functions below. */
@@ -302,7 +319,16 @@ static void dispatch(ldl_cb *cb, void *ret, void **args) {
     lua_pushlightuserdata(L, &f);
     st = lua_pcall(L, 1, 1, 0);
   }
-  if (st == LUA_OK) {
+  if (st == LUA_OK && cb->ret_kind == RK_AGG) {
+    lua_pushcfunction(L, store_agg);
+    lua_pushlightuserdata(L, cb);
+    lua_pushlightuserdata(L, ret);
+    lua_pushvalue(L, -4);
+    if (lua_pcall(L, 3, 0, 0) == LUA_OK) {
+      lua_settop(L, top);
+      return;
+    }
+  } else if (st == LUA_OK) {
     if (store_result(L, cb, ret) == 0) {
       lua_settop(L, top);
       return;
@@ -373,7 +399,9 @@ static const entry_fn entries[CB_POOL] = {
 
 /* Whether the signature fits an entry: integer-class arguments and result. */
 static int fits_pool(const ldl_cb *cb) {
-  if (cb->nargs > 6 || cb->ret_kind == RK_FLOAT || cb->ret_kind == RK_DOUBLE) return 0;
+  if (cb->nargs > 6 || cb->ret_kind == RK_FLOAT || cb->ret_kind == RK_DOUBLE ||
+      cb->ret_kind == RK_AGG)
+    return 0;
   for (int i = 0; i < cb->nargs; i++)
     if (cb->push[i] == PK_FLOAT || cb->push[i] == PK_DOUBLE || cb->push[i] == PK_VALUE)
       return 0;
@@ -524,18 +552,31 @@ static int scalar_of(dl_creg *reg, dl_ctid id, dl_type *t, dl_ctid *ctid) {
   return 0;
 }
 
-/* A struct or union parameter by value: its libffi type, from a cache the
- * callback owns (freed with it). 0, or -1 when it cannot be one. */
-static int struct_arg(ldl_cb *cb, dl_creg *reg, dl_ctid id, int i) {
+/* The libffi type of a struct or union by value, from a cache the callback
+ * owns (freed with it); NULL when it cannot be one. */
+static ffi_type *struct_type(ldl_cb *cb, dl_creg *reg, dl_ctid id) {
   uint8_t kind = dl_creg_type(reg, id)->kind;
   char err[200];
-  if (kind != DL_C_STRUCT && kind != DL_C_UNION) return -1;
-  if (cb->ffi_cache == NULL && (cb->ffi_cache = dl_ffi_cache_new()) == NULL) return -1;
-  cb->agg[i] = dl_ffi_ctype(cb->ffi_cache, reg, id, err, sizeof err);
-  if (cb->agg[i] == NULL) return -1;
+  if (kind != DL_C_STRUCT && kind != DL_C_UNION) return NULL;
+  if (cb->ffi_cache == NULL && (cb->ffi_cache = dl_ffi_cache_new()) == NULL) return NULL;
+  return dl_ffi_ctype(cb->ffi_cache, reg, id, err, sizeof err);
+}
+
+/* A struct or union parameter by value: 0, or -1 when it cannot be one. */
+static int struct_arg(ldl_cb *cb, dl_creg *reg, dl_ctid id, int i) {
+  if ((cb->agg[i] = struct_type(cb, reg, id)) == NULL) return -1;
   cb->ctid[i] = id;
   cb->sig.args[i].kind = DL_PTR; /* never read: agg[i] is its libffi type */
   cb->sig.args[i].size = sizeof(void *);
+  return 0;
+}
+
+/* A struct or union result by value: 0, or -1 when it cannot be one. */
+static int struct_result(ldl_cb *cb, dl_creg *reg, dl_ctid id) {
+  if ((cb->ret_agg = struct_type(cb, reg, id)) == NULL) return -1;
+  cb->ret_ctid = id;
+  snprintf(cb->ret_what, sizeof cb->ret_what, "result of callback '%s'",
+           cb->sig.name[0] ? cb->sig.name : "?");
   return 0;
 }
 
@@ -556,7 +597,7 @@ static int typed_prototype(lua_State *L, ldl_cb *cb, const char *proto) {
   if (ft->flags & DL_CF_VARIADIC) luaL_error(L, "dynlib: a callback cannot be variadic");
   if (ft->count > DL_MAX_ARGS) luaL_error(L, "dynlib: too many parameters in '%s'", proto);
   dl_ctid unused;
-  if (scalar_of(reg, ft->base, &cb->sig.ret, &unused) != 0)
+  if (scalar_of(reg, ft->base, &cb->sig.ret, &unused) != 0 && struct_result(cb, reg, ft->base) != 0)
     luaL_error(L, "dynlib: a callback cannot return %s (in '%s')", cb->sig.ret.name, proto);
   cb->sig.nargs = (int)ft->count;
   for (uint32_t i = 0; i < ft->count; i++) {
@@ -581,8 +622,8 @@ static void plan(ldl_cb *cb) {
                             : cb->ctid[i] ? PK_TYPED : push_kind_of(&cb->sig.args[i]));
     if (cb->push[i] >= PK_ALLOC) cb->direct = 0;
   }
-  cb->ret_kind = (uint8_t)ret_kind_of(&cb->sig.ret);
-  cb->ret_size = cb->sig.ret.size;
+  cb->ret_kind = (uint8_t)(cb->ret_agg ? RK_AGG : ret_kind_of(&cb->sig.ret));
+  cb->ret_size = cb->ret_agg ? (uint32_t)cb->ret_agg->size : cb->sig.ret.size;
   dl_type_range(&cb->sig.ret, &cb->ret_lo, &cb->ret_hi);
 }
 
@@ -620,8 +661,8 @@ static void make_closure(lua_State *L, ldl_cb *cb, const char *proto) {
   if (pool_claim(cb) == 0) return;
   for (int i = 0; i < cb->sig.nargs; i++)
     cb->types[i] = cb->agg[i] ? cb->agg[i] : dl_ffi_type(&cb->sig.args[i]);
-  if (ffi_prep_cif(&cb->cif, FFI_DEFAULT_ABI, (unsigned)cb->sig.nargs,
-                   dl_ffi_type(&cb->sig.ret), cb->types) != FFI_OK)
+  ffi_type *rt = cb->ret_agg ? cb->ret_agg : dl_ffi_type(&cb->sig.ret);
+  if (ffi_prep_cif(&cb->cif, FFI_DEFAULT_ABI, (unsigned)cb->sig.nargs, rt, cb->types) != FFI_OK)
     luaL_error(L, "dynlib: libffi cannot prepare callback '%s'", proto);
   cb->closure = ffi_closure_alloc(sizeof(ffi_closure), &cb->head.code);
   if (cb->closure == NULL) luaL_error(L, "dynlib: out of memory");

@@ -12,9 +12,7 @@
 
 #include "calls/call.h"
 #include "calls/sig.h"
-
-/* What a call reports after its result (lib:func's options). */
-enum { LDL_REPORT_ERRNO = 1, LDL_REPORT_LAST_ERROR = 2 };
+#include "binding/tcall.h" /* LDL_REPORT_* */
 
 /* A declared function of a scalar shape, for func.c to make: its
  * signature and the symbol to resolve. */
