@@ -338,17 +338,17 @@ static COLD void bad_int_arg(lua_State *L, int i) {
   range_error(L, i, &f->sig, &f->sig.args[i - 1]);
 }
 
-/* One integer argument; lua_tointegerx already refuses non-integers, so
- * 64-bit types need nothing more. */
-/* A const char * argument that is no string: nil is NULL, a pointer passes
- * by ptrarg.c's rules (as in conv_intclass), anything else raises. */
+/* A const char * argument that is no string: other_pointer (ptrarg.c's
+ * rules: nil is NULL, light userdata and dynlib objects pass, anything else
+ * raises). Cold and out of line, it finds the function itself so that the
+ * entries need not keep it live. */
 static COLD uint64_t other_str_arg(lua_State *L, int i) {
-  if (lua_isnil(L, i)) return 0;
-  if (lua_islightuserdata(L, i)) return (uint64_t)(uintptr_t)lua_touserdata(L, i);
   return (uint64_t)(uintptr_t)other_pointer(L, i, &fn_of(L)->sig);
 }
 
-/* f is read only by the modes that need it (fn_needed_early). */
+/* One argument of an entry. For integers, lua_tointegerx already refuses
+ * non-integers, so 64-bit types need nothing more. f is read only by the
+ * modes that need it (fn_needed_early). */
 static inline __attribute__((always_inline)) uint64_t
 conv_fast(lua_State *L, int i, const ldl_fn *f, int am) {
   if (am == AM_ANY || am == AM_ANY_STATE) return conv_intclass(L, i, f);
