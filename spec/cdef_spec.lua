@@ -208,6 +208,26 @@ describe("dynlib.cdef", function()
       "'i_s' was declared as another kind of tag")
   end)
 
+  it("reads an enum's head as a struct's: attributes either side of the tag, tag checks", function()
+    dynlib.cdef([[
+      enum __attribute__((packed)) k_small { K_A = 1 };
+      enum k_short { K_B = 300 } __attribute__((packed));
+      struct k_s { int a; };
+      enum k_e { K_C = 1 };
+    ]])
+    assert.equal(1, dynlib.sizeof("enum k_small"))
+    assert.equal(2, dynlib.sizeof("enum k_short"))
+    assert.equal(1, dynlib.sizeof("enum { K_D = 1 } __attribute__((packed))"))
+    assert.error_matches(function() dynlib.cdef("enum k_s { K_E };") end,
+      "'k_s' was declared as another kind of tag")
+    assert.error_matches(function() dynlib.cdef("struct k_e;") end,
+      "'k_e' was declared as another kind of tag")
+    assert.error_matches(function() dynlib.sizeof("enum") end,
+      "^dynlib: bad type 'enum': line 1, column 5: expected a tag or '{'")
+    assert.error_matches(function() dynlib.cdef("enum k_e { K_F = 0x100000000 };") end,
+      "redefinition of 'enum k_e' with other values")
+  end)
+
   it("keeps nothing of a text that fails", function()
     dynlib.cdef("struct j_later;")
     assert.error_matches(function()

@@ -455,27 +455,39 @@ static dl_ctid tag_type(dl_cparse *p, const dl_ctok *kw, const dl_ctok *tag,
   return id;
 }
 
-static dl_ctid aggregate(dl_cparse *p, spec *s) {
-  const dl_ctok *kw = tok(p);
-  int kind = dl_cword(kw, "union") ? DL_C_UNION : DL_C_STRUCT;
+/* What a struct, union or enum head read: its keyword, its tag (NULL when
+ * anonymous) and the attributes before and after the tag. */
+typedef struct tag_head {
+  const dl_ctok *kw, *tag;
+  attrs a;
+} tag_head;
+
+/* Reads the head shared by struct, union and enum: the keyword, attributes,
+ * an optional tag, attributes. Returns the type it names: the tag's (declared
+ * incomplete if new), or a new anonymous type. A body follows when the
+ * current token is '{'; without one the head was a reference and needs a
+ * tag. */
+static dl_ctid tagged_head(dl_cparse *p, int kind, tag_head *h) {
+  *h = (tag_head){0};
+  h->kw = tok(p);
   p->pos++;
-  attrs a = {0};
-  attributes(p, &a);
-  const dl_ctok *tag = NULL;
-  if (tok(p)->kind == DL_T_IDENT) tag = tok(p), p->pos++;
-  attributes(p, &a);
-  if (!dl_cis(tok(p), "{")) {
-    if (!tag) dl_cfail(p, tok(p), "expected a tag or '{'");
-    return tag_type(p, kw, tag, kind, 0);
-  }
-  dl_ctid id;
-  if (tag) {
-    id = tag_type(p, kw, tag, kind, 1);
-  } else {
-    dl_ctype t = {(uint8_t)kind, 0, 0, 0, 1, 0, 0, 0, 0};
-    id = dl_creg_new_type(p->reg, &t);
-    if (!id) oom(p);
-  }
+  attributes(p, &h->a);
+  if (tok(p)->kind == DL_T_IDENT) h->tag = tok(p), p->pos++;
+  attributes(p, &h->a);
+  int defining = dl_cis(tok(p), "{");
+  if (!defining && !h->tag) dl_cfail(p, tok(p), "expected a tag or '{'");
+  if (h->tag) return tag_type(p, h->kw, h->tag, kind, defining);
+  dl_ctype t = {(uint8_t)kind, 0, 0, 0, 1, 0, 0, 0, 0};
+  dl_ctid id = dl_creg_new_type(p->reg, &t);
+  if (!id) oom(p);
+  return id;
+}
+
+static dl_ctid aggregate(dl_cparse *p, spec *s) {
+  int kind = dl_cword(tok(p), "union") ? DL_C_UNION : DL_C_STRUCT;
+  tag_head h;
+  dl_ctid id = tagged_head(p, kind, &h);
+  if (!dl_cis(tok(p), "{")) return id; /* a reference: no body */
   const dl_ctok *open = tok(p);
   p->pos++;
   size_t first = p->fields.len;
@@ -485,9 +497,9 @@ static dl_ctid aggregate(dl_cparse *p, spec *s) {
     if (!accept(p, ";") && !pragma_pack(p)) member_decl(p);
   }
   p->depth--;
-  attributes(p, &a);
+  attributes(p, &h.a);
   (void)s;
-  complete(p, tag ? tag : kw, id, first, &a);
+  complete(p, h.tag ? h.tag : h.kw, id, first, &h.a);
   p->fields.len = first;
   return id;
 }
@@ -519,25 +531,9 @@ static void declare(dl_cparse *p, const dl_ctok *at, int what, dl_ctid type,
                     int64_t value);
 
 static dl_ctid enumeration(dl_cparse *p) {
-  const dl_ctok *kw = tok(p);
-  p->pos++;
-  attrs a = {0};
-  attributes(p, &a);
-  const dl_ctok *tag = NULL;
-  if (tok(p)->kind == DL_T_IDENT) tag = tok(p), p->pos++;
-  attributes(p, &a);
-  if (!dl_cis(tok(p), "{")) {
-    if (!tag) dl_cfail(p, tok(p), "expected a tag or '{'");
-    return tag_type(p, kw, tag, DL_C_ENUM, 0);
-  }
-  dl_ctid id;
-  if (tag) {
-    id = tag_type(p, kw, tag, DL_C_ENUM, 1);
-  } else {
-    dl_ctype t = {DL_C_ENUM, 0, 0, 0, 1, 0, 0, 0, 0};
-    id = dl_creg_new_type(p->reg, &t);
-    if (!id) oom(p);
-  }
+  tag_head h;
+  dl_ctid id = tagged_head(p, DL_C_ENUM, &h);
+  if (!dl_cis(tok(p), "{")) return id; /* a reference: no body */
   const dl_ctok *open = tok(p);
   p->pos++;
   int64_t next = 0, lo = 0, hi = 0;
@@ -562,12 +558,12 @@ static dl_ctid enumeration(dl_cparse *p) {
       break;
     }
   }
-  attributes(p, &a);
-  dl_ctid base = enum_base(p, lo, hi, big, a.packed);
+  attributes(p, &h.a);
+  dl_ctid base = enum_base(p, lo, hi, big, h.a.packed);
   const dl_ctype *b = dl_creg_type(p->reg, base);
   dl_ctype t = *dl_creg_type(p->reg, id);
   if (t.flags & DL_CF_COMPLETE) {
-    if (t.base != base) dl_cfail(p, kw, "redefinition of 'enum %s' with other values",
+    if (t.base != base) dl_cfail(p, h.kw, "redefinition of 'enum %s' with other values",
                                  dl_creg_str(p->reg, t.name));
     return id;
   }
