@@ -38,11 +38,11 @@ print(("inspect of %d libraries (%d exports), per library: dynlib.inspect %.1f u
   .. "readelf -dW %.1f us (dynamic only, ratio %.2fx); readelf -hdSW --dyn-syms %.1f us "
   .. "(the same facts, ratio %.2fx)"):format(#files, exports, ours, dyn, ours / dyn, all, ours / all))
 
-local common = dofile("bench/common.lua")
+local H = require("helper") -- spec/helper.lua: the strace counting the specs use
 local function syscalls(path)
-  return common.syscalls(("assert(d.inspect(%q))"):format(path))
+  return H.syscalls(("assert(d.inspect(%q))"):format(path))
 end
-if io.popen("command -v strace"):read("l") then
+if H.strace then
   -- The 100 MB library holds a 100 MB section (objcopy --add-section) before
   -- its section table, so inspect must read near both ends of the file.
   local small = build .. "/fixtures/elf/libsymbols.so"

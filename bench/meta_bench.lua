@@ -108,17 +108,17 @@ print(("fallback search of 64 MB: dynlib %.0f MB/s, memmem %.0f MB/s, ratio %.2f
 os.remove(big)
 
 -- 4. System calls, counted by strace between two marker writes.
-local common = dofile("bench/common.lua")
-if io.popen("command -v strace"):read("l") then
+local H = require("helper") -- spec/helper.lua: the strace counting the specs use
+if H.strace then
   local counts = {}
   for _, i in ipairs({1, 2, 3, 8}) do -- 15 KB, 48 KB, 1 MB, 101 MB
     local f = files[i]
     local size = io.open(f):seek("end")
-    counts[#counts + 1] = ("%d for %s"):format(common.syscalls(("d.metadata(%q)"):format(f)),
+    counts[#counts + 1] = ("%d for %s"):format(H.syscalls(("d.metadata(%q)"):format(f)),
       size >= 1 << 20 and ("%d MB"):format(size >> 20) or ("%d KB"):format(size >> 10))
   end
   print("system calls per metadata read: " .. table.concat(counts, ", "))
-  local by = common.syscalls_by_name(("d.scan(%q, {threads = 1})"):format(dir))
+  local by = H.syscalls_by_name(("d.scan(%q, {threads = 1})"):format(dir))
   local total, names = 0, {}
   for name, n in pairs(by) do
     total = total + n

@@ -16,7 +16,7 @@ if arg and arg[1] == "callgrind-open" then
   return
 end
 
-local common = dofile("bench/common.lua")
+local H = require("helper") -- spec/helper.lua: the strace counting the specs use
 local build = os.getenv("DYNLIB_BUILD") or "build"
 package.cpath = build .. "/bench/?.so;" .. package.cpath
 local rawdl = require("rawdl")
@@ -72,7 +72,7 @@ for _, s in ipairs(shorts) do
     stat = math.min(stat, time(M, function(n) for _ = 1, n do rawdl.stat(real) end end))
   end
   local setup = ("d.path = {%q} local k = assert(d.open(%q))"):format(fixdir, name)
-  local calls = common.syscalls(("local l = d.open(%q)"):format(name), setup)
+  local calls = H.syscalls(("local l = d.open(%q)"):format(name), setup)
   local ratio = by_name / by_path
   print(("open(%q) already open: %.0f ns, by path %.0f ns, ratio %.2fx (target <= 3x) %s; "
       .. "one stat of its real path alone: %.0f ns")

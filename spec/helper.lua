@@ -158,4 +158,49 @@ H.cache_lists_arch = H.ldconfig_tag ~= nil and not H.windows and
   H.sh("/sbin/ldconfig -p"):find("libc.so.6 " .. H.ldconfig_tag, 1, true) ~= nil
 H.NO_CACHE = "the system's ld.so.cache lists no library of this machine"
 
+-- Can strace count a child Lua's system calls? Natively only: under qemu it
+-- would trace the emulator, and wine's cmd.exe has no strace.
+H.strace = not H.cross and not H.windows and
+  H.sh("command -v strace || true"):find("strace", 1, true) ~= nil
+H.NO_STRACE = "needs strace on a native run"
+
+-- The system calls `code` makes (Lua source run in a child Lua after
+-- require("dynlib") as `d`, and after `setup` when given), as strace's lines
+-- between two marker writes; nil without H.strace. Raises when the child
+-- did not reach the end marker, so that a failing child never reads as "no
+-- system calls". The specs and bench/ count with it.
+function H.syscall_lines(code, setup)
+  if not H.strace then return nil end
+  local chunk = ('local d = require("dynlib") %s io.stderr:write("BEGIN\\n") %s '
+    .. 'io.stderr:write("END\\n")'):format(setup or "", code)
+  local out = H.sh(("strace -f -o /dev/stdout env LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>/dev/null")
+    :format(H.quote(package.path), H.quote(package.cpath), H.lua, H.quote(chunk)))
+  local inside, ended, lines = false, false, {}
+  for line in out:gmatch("[^\n]+") do
+    if line:find('write(2, "BEGIN', 1, true) then inside = true
+    elseif line:find('write(2, "END', 1, true) then inside, ended = false, true
+    elseif inside then lines[#lines + 1] = line end
+  end
+  assert(ended, "the traced child did not finish; its trace ends:\n" .. out:sub(-2000))
+  return lines
+end
+
+-- How many system calls `code` makes (H.syscall_lines); nil without strace.
+function H.syscalls(code, setup)
+  local lines = H.syscall_lines(code, setup)
+  return lines and #lines
+end
+
+-- The same, by system call name: {openat = n, pread64 = n, ...}.
+function H.syscalls_by_name(code, setup)
+  local lines = H.syscall_lines(code, setup)
+  if not lines then return nil end
+  local by = {}
+  for _, line in ipairs(lines) do
+    local name = line:match("^%d+%s+([%w_]+)%(")
+    if name then by[name] = (by[name] or 0) + 1 end
+  end
+  return by
+end
+
 return H

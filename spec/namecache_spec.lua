@@ -93,26 +93,9 @@ describe("the name cache", function()
     assert.equal("false\ttrue", printed(out))
   end)
 
-  H.it_if(not H.cross, "strace cannot follow the target's Lua under qemu")(
-    "makes no system call while the library is open", function()
-    if not H.sh("command -v strace"):find("strace") then
-      return pending("strace is not installed")
-    end
-    local root = H.sh("pwd"):gsub("%s+$", "")
-    local code = ([[local d = require('dynlib') d.path = {%q}
-      local keep = assert(d.open("nc")) io.stderr:write("BEGIN\n")
-      local again = d.open("nc") io.stderr:write("END\n") assert(again)]]):format(dirs.a)
-    local out = H.sh(("strace -f -o /dev/stdout env LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>/dev/null")
-      :format(H.quote(root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;;"),
-        H.quote(H.build .. "/lua/?.so;;"), H.lua, H.quote(code)))
-    local inside, calls, seen = false, {}, false
-    for line in out:gmatch("[^\n]+") do
-      if line:find('write(2, "BEGIN', 1, true) then inside, seen = true, true
-      elseif line:find('write(2, "END', 1, true) then inside = false
-      elseif inside then calls[#calls + 1] = line end
-    end
-    assert.is_true(seen, out)
-    assert.same({}, calls)
+  H.it_if(H.strace, H.NO_STRACE)("makes no system call while the library is open", function()
+    local setup = ('d.path = {%q} local keep = assert(d.open("nc"))'):format(dirs.a)
+    assert.same({}, H.syscall_lines('local again = assert(d.open("nc"))', setup))
   end)
 
   describe("is emptied", function()

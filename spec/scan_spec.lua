@@ -188,37 +188,15 @@ describe("dynlib.scan of a large folder", function()
   end)
 end)
 
--- System calls of a scan, by name, counted under strace between two marker
--- writes (native runs only: under qemu strace would see the emulator).
-local function syscalls_by_name(code)
-  local lua = H.sh("command -v lua5.4"):gsub("%s+$", "")
-  local cmd = ("strace -f -o /dev/stdout env LUA_PATH=%s LUA_CPATH=%s %s -e %s 2>/dev/null")
-    :format(H.quote(package.path), H.quote(package.cpath), lua, H.quote(
-      'local d = require("dynlib") io.stderr:write("BEGIN\\n") ' .. code
-      .. ' io.stderr:write("END\\n")'))
-  local inside, by = false, {}
-  for line in io.popen(cmd):lines() do
-    if line:find('write(2, "BEGIN', 1, true) then inside = true
-    elseif line:find('write(2, "END', 1, true) then inside = false
-    elseif inside then
-      local name = line:match("^%d+%s+([%w_]+)%(")
-      if name then by[name] = (by[name] or 0) + 1 end
-    end
-  end
-  return by
-end
-
-local native = (os.getenv("DYNLIB_CROSS") or "") == ""
-local have_strace = native and H.sh("command -v strace || true"):find("strace") ~= nil
-
+-- System calls counted by name under strace (native runs only).
 describe("dynlib.scan's system calls", function()
-  H.it_if(have_strace, "needs strace on a native run")(
+  H.it_if(H.strace, H.NO_STRACE)(
     "reads each plugin with one open, one pread and one close, and no stat", function()
     local dir = H.tmpdir()
     for i = 1, 20 do
       H.copy(PFIX .. "/libmarker.so", ("%s/libmarker%02d.so"):format(dir, i))
     end
-    local by = syscalls_by_name(("assert(#d.scan(%q, {threads = 1}) == 20)"):format(dir))
+    local by = H.syscalls_by_name(("assert(#d.scan(%q, {threads = 1}) == 20)"):format(dir))
     -- the folder: one open, one fstat, its getdents and close
     assert.equal(21, (by.openat or 0) + (by.open or 0))
     assert.equal(20, by.pread64)
@@ -227,7 +205,7 @@ describe("dynlib.scan's system calls", function()
     assert.is_nil(by.lseek)
     -- a file the head cannot answer for (no record) takes the careful path
     H.write(dir .. "/notes.txt", "not a plugin")
-    by = syscalls_by_name(("local f, s = d.scan(%q, {threads = 1})"
+    by = H.syscalls_by_name(("local f, s = d.scan(%q, {threads = 1})"
       .. " assert(#f == 20 and #s == 1)"):format(dir))
     assert.equal(22, (by.openat or 0) + (by.open or 0))
     assert.equal(21, by.pread64)
@@ -235,9 +213,9 @@ describe("dynlib.scan's system calls", function()
     H.rmdir(dir)
   end)
 
-  H.it_if(have_strace, "needs strace on a native run")(
+  H.it_if(H.strace, H.NO_STRACE)(
     "reads one plugin's metadata with a stat, an open, one pread and a close", function()
-    local by = syscalls_by_name(("assert(d.metadata(%q))"):format(PFIX .. "/libmarker.so"))
+    local by = H.syscalls_by_name(("assert(d.metadata(%q))"):format(PFIX .. "/libmarker.so"))
     -- the stat before the open (FIFOs and devices are never opened), and
     -- no fstat after it (memory calls vary: a sanitizer's runtime adds some)
     local stats = (by.newfstatat or 0) + (by.fstat or 0) + (by.statx or 0) + (by.stat or 0)
