@@ -247,6 +247,9 @@ describe("dynlib.cdef", function()
       {"typedef int k_a;\nstruct k_x { k_undeclared_t y; };", "line 2, column 14: unknown type 'k_undeclared_t'"},
       {"struct k_y { int a }", "line 1, column 20: expected ';' before '}'"},
       {"int k_z(", "line 1, column 9: expected a parameter type"},
+      {"int k_q(k_nope_t);", "line 1, column 9: unknown type 'k_nope_t'"},
+      {"struct k_r { 5; };", "line 1, column 14: expected a member declaration"},
+      {"int k_p;\n5;", "line 2, column 1: expected a declaration"},
       {"struct k_w { int a : 40; };", "line 1, column 18: bit%-field wider than its type"},
       {"/* open", "line 1, column 1: unterminated comment"},
       {"int k_v[-1];", "line 1, column 9: negative array size"},
@@ -306,6 +309,8 @@ describe("dynlib.cdef", function()
   it("raises for a bad type name, saying where", function()
     assert.error_matches(function() dynlib.sizeof("struct") end,
       "^dynlib: bad type 'struct': line 1, column 7: expected a tag or '{'")
+    assert.error_matches(function() dynlib.sizeof("*") end,
+      "^dynlib: bad type '%*': line 1, column 1: expected a type")
     assert.error_matches(function() dynlib.sizeof("int x") end,
       "unexpected name 'x' in a type")
     assert.error_matches(function() dynlib.sizeof("void") end, "'void' has no size")

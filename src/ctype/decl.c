@@ -331,6 +331,18 @@ static void specifiers(dl_cparse *p, spec *s) {
   }
 }
 
+/* Specifiers that must name a type (a declaration's, a member's, a
+ * parameter's, a type name's): else fails at their first token, naming it
+ * when it is an unknown name, or saying what was expected. */
+static void type_specifiers(dl_cparse *p, spec *s, const char *expected) {
+  const dl_ctok *start = tok(p);
+  specifiers(p, s);
+  if (s->type) return;
+  if (start->kind == DL_T_IDENT)
+    dl_cfail(p, start, "unknown type '%.*s'", (int)start->len, start->s);
+  dl_cfail(p, start, "%s", expected);
+}
+
 /* ---- struct, union ---- */
 
 static int same_type(const dl_creg *reg, dl_ctid a, dl_ctid b, int depth);
@@ -360,12 +372,7 @@ static void member_decl(dl_cparse *p) {
     return;
   }
   spec s;
-  specifiers(p, &s);
-  if (!s.type) {
-    if (start->kind == DL_T_IDENT)
-      dl_cfail(p, start, "unknown type '%.*s'", (int)start->len, start->s);
-    dl_cfail(p, start, "expected a member declaration");
-  }
+  type_specifiers(p, &s, "expected a member declaration");
   if (dl_cis(tok(p), ";")) {
     const dl_ctype *t = dl_creg_type(p->reg, s.type);
     if (t->kind != DL_C_STRUCT && t->kind != DL_C_UNION)
@@ -603,12 +610,7 @@ static int params(dl_cparse *p, size_t *first, uint32_t *count) {
     }
     const dl_ctok *start = tok(p);
     spec s;
-    specifiers(p, &s);
-    if (!s.type) {
-      if (start->kind == DL_T_IDENT)
-        dl_cfail(p, start, "unknown type '%.*s'", (int)start->len, start->s);
-      dl_cfail(p, start, "expected a parameter type");
-    }
+    type_specifiers(p, &s, "expected a parameter type");
     const dl_ctok *name = NULL;
     attrs a = {0};
     dl_ctid type = declarator(p, s.type, &name, &a);
@@ -736,14 +738,8 @@ static dl_ctid declarator(dl_cparse *p, dl_ctid base, const dl_ctok **name,
 }
 
 dl_ctid dl_ctypename(dl_cparse *p) {
-  const dl_ctok *start = tok(p);
   spec s;
-  specifiers(p, &s);
-  if (!s.type) {
-    if (start->kind == DL_T_IDENT)
-      dl_cfail(p, start, "unknown type '%.*s'", (int)start->len, start->s);
-    dl_cfail(p, start, "expected a type");
-  }
+  type_specifiers(p, &s, "expected a type");
   const dl_ctok *name = NULL;
   attrs a = {0};
   dl_ctid t = declarator(p, s.type, &name, &a);
@@ -875,14 +871,8 @@ static void skip_initializer(dl_cparse *p) {
 }
 
 static void declaration(dl_cparse *p) {
-  const dl_ctok *start = tok(p);
   spec s;
-  specifiers(p, &s);
-  if (!s.type) {
-    if (start->kind == DL_T_IDENT)
-      dl_cfail(p, start, "unknown type '%.*s'", (int)start->len, start->s);
-    dl_cfail(p, start, "expected a declaration");
-  }
+  type_specifiers(p, &s, "expected a declaration");
   if (accept(p, ";")) return;
   for (;;) {
     const dl_ctok *name = NULL;
