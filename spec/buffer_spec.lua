@@ -23,8 +23,10 @@ describe("dynlib.buffer", function()
     assert.equal(-5, b:get("int", 0))
     assert.equal(255, b:get("unsigned char", 4))
     assert.equal(1.5, b:get("double", 8))
-    assert.has_error(function() b:set("uint8_t", 4, 256) end)
+    assert.error_matches(function() b:set("uint8_t", 4, 256) end,
+      "bad argument #3 to 'set' %(value out of range for unsigned char%)") -- #3: a method call
     assert.has_error(function() b:get("int64_t", 12) end, "dynlib: buffer access [12, 20) outside its 16 bytes")
+    assert.has_error(function() b:set("int64_t", 12, 0) end, "dynlib: buffer access [12, 20) outside its 16 bytes")
     assert.has_error(function() b:write(15, "xy") end)
     assert.has_error(function() b:read(-1, 2) end)
     assert.has_error(function() b:get("struct s", 0) end)
