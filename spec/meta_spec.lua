@@ -42,53 +42,45 @@ describe("dynlib.metadata", function()
     assert.equal(dynlib.abi, info.abi)
   end)
 
-  it("finds the record with the section table zeroed (through PT_NOTE)", function()
-    local path, dir = patched(function(d)
-      local shoff, n = E.field(d, "shoff"), E.field(d, "shnum")
-      return E.splice(d, shoff, string.rep("\0", n * E.field(d, "shentsize")))
-    end)
+  -- Reads a patched copy of the marker plugin: its record is found, through
+  -- `source`.
+  local function found_through(source, fn)
+    local path, dir = patched(fn)
     local meta, info = dynlib.metadata(path)
     assert.equal("marker", meta and meta.name, info)
-    assert.equal("note", info.source)
+    assert.equal(source, info.source)
     H.rmdir(dir)
-  end)
+  end
 
-  it("finds the record with the section table removed (through PT_NOTE)", function()
-    local path, dir = patched(function(d)
-      return E.strip_sections(d)
-    end)
-    local meta, info = dynlib.metadata(path)
-    assert.equal("marker", meta and meta.name, info)
-    assert.equal("note", info.source)
-    H.rmdir(dir)
-  end)
-
-  it("finds the record through the section table when no PT_NOTE lists it", function()
-    local path, dir = patched(function(d)
-      for _, ph in ipairs(E.phdrs(d)) do
-        if ph.type == E.PT_NOTE then d = E.set(d, ph.at, 4, E.PT_NULL) end
-      end
-      return d
-    end)
-    local meta, info = dynlib.metadata(path)
-    assert.equal("marker", meta and meta.name, info)
-    assert.equal("section", info.source)
-    H.rmdir(dir)
-  end)
-
-  local function no_notes_no_sections(d)
+  -- The plugin with its PT_NOTE program headers turned into PT_NULL ones.
+  local function no_notes(d)
     for _, ph in ipairs(E.phdrs(d)) do
       if ph.type == E.PT_NOTE then d = E.set(d, ph.at, 4, E.PT_NULL) end
     end
-    return E.strip_sections(d)
+    return d
   end
 
+  local function no_notes_no_sections(d)
+    return E.strip_sections(no_notes(d))
+  end
+
+  it("finds the record with the section table zeroed (through PT_NOTE)", function()
+    found_through("note", function(d)
+      local shoff, n = E.field(d, "shoff"), E.field(d, "shnum")
+      return E.splice(d, shoff, string.rep("\0", n * E.field(d, "shentsize")))
+    end)
+  end)
+
+  it("finds the record with the section table removed (through PT_NOTE)", function()
+    found_through("note", E.strip_sections)
+  end)
+
+  it("finds the record through the section table when no PT_NOTE lists it", function()
+    found_through("section", no_notes)
+  end)
+
   it("falls back to searching the file when neither points at the record", function()
-    local path, dir = patched(no_notes_no_sections)
-    local meta, info = dynlib.metadata(path)
-    assert.equal("marker", meta and meta.name, info)
-    assert.equal("search", info.source)
-    H.rmdir(dir)
+    found_through("search", no_notes_no_sections)
   end)
 
   it("searches shared objects only: a core dump or an executable is not searched", function()
