@@ -57,20 +57,23 @@ describe("dynlib.callback", function()
     assert.has_error(function() apply(big, 1, 2) end)
   end)
 
-  it("runs on the coroutine making the outer call", function()
-    local ran_on
-    local f = dynlib.callback("int(int, int)", function(a, b)
-      ran_on = coroutine.running()
-      return a * b
-    end)
-    local co = coroutine.create(function() return apply(f, 6, 7) end)
-    local ok, r = coroutine.resume(co)
-    assert.is_true(ok, r)
-    assert.equal(42, r)
-    assert.equal(co, ran_on)
-    assert.equal(12, apply(f, 3, 4)) -- and on the main thread from there
-    assert.is_true(select(2, coroutine.running()))
-    assert.are_not.equal(co, ran_on)
+  it("runs on the coroutine making the outer call, through either path", function()
+    local via_ffi = lib:func("int apply(int (*f)(int, int), int a, int b)", {ffi = true})
+    for how, call in pairs({default = apply, ffi = via_ffi}) do
+      local ran_on
+      local f = dynlib.callback("int(int, int)", function(a, b)
+        ran_on = coroutine.running()
+        return a * b
+      end)
+      local co = coroutine.create(function() return call(f, 6, 7) end)
+      local ok, r = coroutine.resume(co)
+      assert.is_true(ok, r)
+      assert.equal(42, r, how)
+      assert.equal(co, ran_on, how)
+      assert.equal(12, call(f, 3, 4), how) -- and on the main thread from there
+      assert.is_true(select(2, coroutine.running()))
+      assert.are_not.equal(co, ran_on, how)
+    end
   end)
 
   it("refuses calls from another thread without touching Lua", function()

@@ -2,8 +2,9 @@
 -- argument conversion (int32, int64, mixed widths, strings, anything with
 -- pointers, doubles) and result push, on the fast path and through libffi,
 -- keeps the checked conversions, the arity check, the closed check and the
--- callbacks' coroutine; the libffi path's prepared argument slots survive a
--- callback that calls the same function again.
+-- callbacks' coroutine (callback_spec: on both paths); the libffi path's
+-- prepared argument slots survive a callback that calls the same function
+-- again.
 local dynlib = require("dynlib")
 local H = require("helper")
 if H.posix_only("entries_spec.lua", H.POSIX_TOOLS) then return end
@@ -204,19 +205,5 @@ describe("the libffi path's prepared slots", function()
     -- apply(cb, 3, 0) = 2 * apply(cb, 2, 3) = 4 * apply(cb, 1, 5) = 8 * apply(cb, 0, 6) = 8 * 6
     assert.equal(48, apply(cb, 3, 0))
     assert.equal(7, apply(cb, 0, 7))
-  end)
-
-  it("record the coroutine for callbacks passed as pointers", function()
-    local apply = lib:func("int apply(int (*f)(int, int), int a, int b)", {ffi = true})
-    local ran_on
-    local f = dynlib.callback("int(int, int)", function(a, b)
-      ran_on = coroutine.running()
-      return a * b
-    end)
-    local co = coroutine.create(function() return apply(f, 6, 7) end)
-    local ok, r = coroutine.resume(co)
-    assert.is_true(ok, r)
-    assert.equal(42, r)
-    assert.equal(co, ran_on)
   end)
 end)
