@@ -33,16 +33,6 @@ static const dl_ctype *ty(const dl_creg *reg, dl_ctid id) {
   return dl_creg_type(reg, id);
 }
 
-/* Exactly `const char *` (not signed or unsigned char, not through a
- * typedef of a pointer... typedefs leave no trace, so `typedef const char
- * *cstr` counts too, as C sees the same type). */
-static int is_const_char_ptr(dl_creg *reg, dl_ctid id) {
-  const dl_ctype *t = ty(reg, id);
-  if (t->kind != DL_C_PTR) return 0;
-  dl_ctid cc = dl_ctype_qualified(reg, dl_creg_builtin(reg, "char"), 1);
-  return t->base == cc;
-}
-
 static int is_void_ptr(const dl_creg *reg, dl_ctid id) {
   const dl_ctype *t = ty(reg, id);
   return t->kind == DL_C_PTR && ty(reg, t->base)->kind == DL_C_VOID;
@@ -64,7 +54,7 @@ static int scalar_shape(dl_creg *reg, dl_ctid id, int result, dl_type *out) {
     case DL_C_FLOAT: out->kind = DL_FLOAT; return 1;
     case DL_C_DOUBLE: out->kind = DL_DOUBLE; return 1;
     case DL_C_PTR:
-      if (is_const_char_ptr(reg, id)) {
+      if (ldl_is_const_char_ptr(reg, id)) { /* tcall.c */
         out->kind = DL_STRING;
         return 1;
       }

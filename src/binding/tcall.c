@@ -74,10 +74,7 @@ static const dl_ctype *ty(const dl_creg *reg, dl_ctid id) {
   return dl_creg_type(reg, id);
 }
 
-/* Exactly `const char *` (not signed or unsigned char; typedefs leave no
- * trace, so `typedef const char *cstr` counts too, as C sees the same
- * type). */
-static int is_const_char_ptr(dl_creg *reg, dl_ctid id) {
+int ldl_is_const_char_ptr(dl_creg *reg, dl_ctid id) {
   const dl_ctype *t = ty(reg, id);
   if (t->kind != DL_C_PTR) return 0;
   dl_ctid cc = dl_ctype_qualified(reg, dl_creg_builtin(reg, "char"), 1);
@@ -117,7 +114,7 @@ static uint8_t ret_how(dl_creg *reg, dl_ctid id) {
     case DL_C_VOID: return R_VOID;
     case DL_C_STRUCT:
     case DL_C_UNION: return R_AGG;
-    case DL_C_PTR: return is_const_char_ptr(reg, id) ? R_STRING : R_VALUE;
+    case DL_C_PTR: return ldl_is_const_char_ptr(reg, id) ? R_STRING : R_VALUE;
     case DL_C_BOOL:
     case DL_C_INT:
     case DL_C_ENUM: return t->size < sizeof(ffi_arg) ? R_INT : R_VALUE;

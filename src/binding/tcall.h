@@ -37,6 +37,11 @@ typedef struct ldl_tcall {
   const char *what[DL_MAX_ARGS]; /* "argument #2 to 'div'" */
 } ldl_tcall;
 
+/* Is type id exactly `const char *`, the pointer a result is a Lua string
+ * for? (Not signed or unsigned char; typedefs leave no trace, so `typedef
+ * const char *cstr` counts too, as C sees the same type.) */
+int ldl_is_const_char_ptr(dl_creg *reg, dl_ctid id);
+
 /* Bytes of text a call of function type ftype named name needs. */
 size_t ldl_tcall_text(const dl_creg *reg, dl_ctid ftype, const char *name);
 
