@@ -45,6 +45,7 @@ static void *find_bytes(const void *hay, size_t n, const void *needle, size_t m)
 #define DESC_FIXED 12 /* format, abi, length */
 #define SEARCH_CHUNK (256u << 10)
 #define MAX_NOTES 4096
+#define PHDR_BATCH 1024 /* bytes of program headers read at once */
 /* The way out of no_metadata. */
 #define NO_META_HINT \
   " (a plugin declares it with DYNLIB_PLUGIN from dynlib_plugin.h)"
@@ -63,6 +64,19 @@ static void note_pattern(const dl_elf *e, unsigned char pat[NOTE_HEADER + NAME_S
   memcpy(pat + NOTE_HEADER, owner, NAME_SIZE);
 }
 
+/* The first offset >= i that is not ASCII (or n): eight bytes at a time,
+ * so that the usual all-ASCII text costs about one test per word. */
+static size_t ascii_end(const unsigned char *s, size_t i, size_t n) {
+  const uint64_t high = 0x8080808080808080u;
+  for (; n - i >= 8; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & high) break;
+  }
+  while (i < n && s[i] < 0x80) i++;
+  return i;
+}
+
 /* The offset of the first byte that is not part of a well-formed UTF-8
  * sequence (RFC 3629: no overlong forms, no surrogates, nothing past
  * U+10FFFF), or n when all of s is UTF-8. */
@@ -74,7 +88,7 @@ static size_t utf8_invalid_at(const char *text, size_t n) {
     size_t more;
     unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
     if (c < 0x80) {
-      i++;
+      i = ascii_end(s, i + 1, n); /* metadata is mostly ASCII */
       continue;
     } else if (c >= 0xC2 && c <= 0xDF) {
       more = 1;
@@ -184,18 +198,37 @@ static int walk_notes(const dl_elf *e, uint64_t off, uint64_t size,
   return 0;
 }
 
+/* One PT_NOTE segment (program header i): 1 found, 0 none, -1 error,
+ * -3 undecided (from_segments). */
+static int from_segment(const dl_elf *e, unsigned i, int strict, dl_meta *out,
+                        dynlib_error *err) {
+  dl_elf_phdr ph;
+  if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
+  if (ph.type != PT_NOTE) return 0;
+  if (strict && !dl_elf_in_file(e, ph.offset, ph.filesz)) return -3;
+  return walk_notes(e, ph.offset, ph.filesz, ph.align, DL_META_NOTE, out, err);
+}
+
 /* The PT_NOTE segments in order: 1 found, 0 none, -1 error. With strict
  * (the head-only pass), a note segment outside the bytes at hand gives -3,
- * undecided: the whole file might hold the record there. */
+ * undecided: the whole file might hold the record there. The table is read
+ * a batch of headers at a time and only a note's header decoded in full:
+ * a plugin has a dozen segments and one or two notes. */
 static int from_segments(const dl_elf *e, int strict, dl_meta *out,
                          dynlib_error *err) {
-  for (unsigned i = 0; i < e->phnum; i++) {
-    dl_elf_phdr ph;
-    if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
-    if (ph.type != PT_NOTE) continue;
-    if (strict && !dl_elf_in_file(e, ph.offset, ph.filesz)) return -3;
-    int r = walk_notes(e, ph.offset, ph.filesz, ph.align, DL_META_NOTE, out, err);
-    if (r != 0) return r;
+  unsigned char batch[PHDR_BATCH];
+  size_t entsize = e->phentsize;
+  unsigned per = entsize > 0 && entsize <= sizeof batch ? (unsigned)(sizeof batch / entsize) : 0;
+  for (unsigned i = 0; i < e->phnum;) {
+    unsigned k = per == 0 ? 1 : e->phnum - i < per ? e->phnum - i : per;
+    if (per && dl_elf_read(e, e->phoff + (uint64_t)i * entsize, batch, k * entsize,
+                           "program header", err) != 0)
+      return -1;
+    for (unsigned j = 0; j < k; j++, i++) {
+      if (per && dl_elf_u32(e, batch + j * entsize) != PT_NOTE) continue;
+      int r = from_segment(e, i, strict, out, err);
+      if (r != 0) return r;
+    }
   }
   return 0;
 }
