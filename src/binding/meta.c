@@ -34,14 +34,15 @@ static const char PINNED_KEY = 'p';
  * bytes, the Lua strings in the cache's user value (a table, at the
  * slot's index, which keeps them alive). */
 #define STR_SLOTS 64
-#define STR_MAX 24
+#define STR_MAX 40 /* LUAI_MAXSHORTLEN: longer strings are not interned anyway */
 typedef struct str_cache {
   unsigned char len[STR_SLOTS]; /* 255: empty */
   char bytes[STR_SLOTS][STR_MAX];
 } str_cache;
 static const char STR_CACHE_KEY = 's';
 
-/* Pushes the cache's string table; *out the cache. */
+/* Pushes the cache's string table; *out the cache. Once per call of the
+ * module (a scan fetches it once for all its files). */
 static void str_cache_get(lua_State *L, str_cache **out) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STR_CACHE_KEY) == LUA_TNIL) {
     lua_pop(L, 1);
@@ -176,29 +177,37 @@ static int earlier(const dl_json_result *a, const dl_json_result *b) {
   return a->line < b->line || (a->line == b->line && a->column < b->column);
 }
 
+/* The string cache as push_meta takes it: fetched by its caller. */
+typedef struct strings {
+  str_cache *cache;
+  int index; /* stack index of the cache's strings */
+} strings;
+
+static void strings_get(lua_State *L, strings *out) {
+  str_cache_get(L, &out->cache);
+  out->index = lua_gettop(L);
+}
+
 /* Pushes the record's JSON as a table; on failure pushes nothing and gives
  * the reason ("path: bad metadata: ..."). One pass builds the tables; only
  * when it fails (or the top is an array) does a checking pass decide what
  * to say, in the order jansson said it: the first error in the text, then
  * "not an object", then the nesting bound. */
-static int push_meta(lua_State *L, const char *path, const char *json,
-                     size_t length, char *why, size_t whysz) {
+static int push_meta(lua_State *L, const strings *str, const char *path,
+                     const char *json, size_t length, char *why, size_t whysz) {
   int top = lua_gettop(L);
   builder b;
   dl_json_result built, checked;
   b.L = L;
   b.level = 0;
   luaL_checkstack(L, 2 * MAX_DEPTH + 8, "metadata nested too deep");
-  str_cache_get(L, &b.cache);
-  b.strings = lua_gettop(L);
+  b.cache = str->cache;
+  b.strings = str->index;
   size_t i = 0;
   while (i < length && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t'))
     i++;
   int array = i < length && json[i] == '[';
-  if (!array && dl_json_parse(json, length, &LUA_SINK, &b, &built) == 0) {
-    lua_replace(L, b.strings); /* the result where the cache's table was */
-    return 0;
-  }
+  if (!array && dl_json_parse(json, length, &LUA_SINK, &b, &built) == 0) return 0;
   lua_settop(L, top);
   int bad = dl_json_parse(json, length, NULL, NULL, &checked) != 0;
   int built_bad = !array && built.text != DEEP; /* an error in the text */
@@ -233,7 +242,9 @@ static int l_metadata(lua_State *L) {
   dynlib_error err;
   if (dynlib_metadata_record(path, &m, &err) != 0) return ldl_fail(L, &err);
   char why[DYNLIB_MSG_MAX];
-  if (push_meta(L, path, m->json, m->length, why, sizeof why) != 0) {
+  strings str;
+  strings_get(L, &str);
+  if (push_meta(L, &str, path, m->json, m->length, why, sizeof why) != 0) {
     dynlib_meta_free(m);
     return fail_with(L, why, "bad_metadata");
   }
@@ -258,7 +269,9 @@ static int l_json_decode(lua_State *L) {
   const char *text = luaL_checklstring(L, 1, &len);
   const char *name = luaL_optstring(L, 2, "(text)");
   char why[DYNLIB_MSG_MAX];
-  if (push_meta(L, name, text, len, why, sizeof why) != 0)
+  strings str;
+  strings_get(L, &str);
+  if (push_meta(L, &str, name, text, len, why, sizeof why) != 0)
     return fail_with(L, why, "bad_metadata");
   return 1;
 }
@@ -267,15 +280,15 @@ static int l_json_decode(lua_State *L) {
 
 /* One item as {path =, meta =} or {path =, code =, reason =}. The worker
  * threads only read; the tables are built here, from each record's text. */
-static void push_item(lua_State *L, const dl_scan_item *it) {
+static void push_item(lua_State *L, const strings *str, const dl_scan_item *it) {
   char why[DYNLIB_MSG_MAX];
   dynlib_code code = it->code;
   const char *reason = it->msg ? it->msg : "out of memory";
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, code == DYNLIB_OK ? 2 : 3);
   lua_pushstring(L, it->path);
   lua_setfield(L, -2, "path");
   if (code == DYNLIB_OK) {
-    if (push_meta(L, it->path, it->meta.json, it->meta.length, why, sizeof why) == 0) {
+    if (push_meta(L, str, it->path, it->meta.json, it->meta.length, why, sizeof why) == 0) {
       lua_setfield(L, -2, "meta");
       return;
     }
@@ -293,10 +306,12 @@ static void push_item(lua_State *L, const dl_scan_item *it) {
 static int build_items(lua_State *L) {
   dl_scan_run *run = lua_touserdata(L, 1);
   dl_scan *s = run->s;
+  strings str;
+  strings_get(L, &str);
   lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
   for (size_t i = 0; i < s->n; i++) {
     dl_scan_wait(run, i);
-    push_item(L, &s->items[i]);
+    push_item(L, &str, &s->items[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
