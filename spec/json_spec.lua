@@ -35,6 +35,26 @@ describe("the metadata JSON reader", function()
     assert.equal("", t.f)
   end)
 
+  it("ends strings, finds escapes and refuses control characters at every offset of a word", function()
+    -- strings are read eight bytes at a time: each stop at each position,
+    -- in strings of every length around a word's, with text after them or not
+    for len = 0, 19 do
+      local body = ("abcdefghijklmnopqrstuvwxyz"):sub(1, len)
+      for _, tail in ipairs({"}", ', "z": 1}'}) do
+        local t = assert(decode('{"' .. body .. '": "' .. body .. '"' .. tail))
+        assert.equal(body, t[body])
+        for at = 0, len do
+          local esc = body:sub(1, at) .. '\\"\\\\' .. body:sub(at + 1)
+          t = assert(decode('{"k": "' .. esc .. '", "' .. esc .. '": 2' .. tail))
+          assert.equal(body:sub(1, at) .. '"\\' .. body:sub(at + 1), t.k)
+          local ctl = body:sub(1, at) .. "\1" .. body:sub(at + 1)
+          local msg = refused('{"k": "' .. ctl .. '"' .. tail, "control character in a string")
+          assert.matches("column " .. (8 + at) .. ":", msg, 1, true)
+        end
+      end
+    end
+  end)
+
   it("decodes every escape, \\u escapes to UTF-8 and surrogate pairs", function()
     local t = assert(decode([[{"s": "\"\\\/\b\f\n\r\t", "u": "\u0041\u00e9\u20ac\ud83d\ude00"}]]))
     assert.equal('"\\/\b\f\n\r\t', t.s)

@@ -35,8 +35,9 @@ static int sunk(parser *ps, const unsigned char *at, const char *why) {
   return why ? fail(ps, at, why) : 0;
 }
 
-static void skip_ws(parser *ps) {
+static inline void skip_ws(parser *ps) {
   const unsigned char *p = ps->p;
+  if (p < ps->end && *p > ' ') return; /* the usual case: none */
   while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
   ps->p = p;
 }
@@ -153,12 +154,38 @@ static const unsigned char STOP[256] = {
     [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1A] = 1, [0x1B] = 1,
     [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['"'] = 1, ['\\'] = 1};
 
+/* The end of the plain run at p: the first byte in STOP, or end. Eight
+ * bytes at a time: a word's flags are set for its quotes, backslashes and
+ * control characters, and for bytes after one of them (a borrow), never
+ * before, so the lowest flag is the first stop (on little-endian machines:
+ * elsewhere the word is looked at byte by byte). */
+static inline const unsigned char *plain_run(const unsigned char *p,
+                                             const unsigned char *end) {
+  const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+  for (; end - p >= 8; p += 8) {
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ ('"' * ones);
+    b = w ^ ('\\' * ones);
+    uint64_t stops = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ' ' * ones) & ~w)) & high;
+    if (stops) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(stops) >> 3);
+#else
+      break;
+#endif
+    }
+  }
+  while (p < end && !STOP[*p]) p++;
+  return p;
+}
+
 /* A string at ps->p (on its quote): to the sink as a key or a value. */
 static int string(parser *ps, int is_key) {
   const unsigned char *s = ++ps->p, *p = s;
   int escaped = 0;
   for (;;) {
-    while (p < ps->end && !STOP[*p]) p++;
+    p = plain_run(p, ps->end);
     if (p >= ps->end) return fail(ps, p, "premature end of input in a string");
     if (*p == '"') break;
     if (*p < 0x20) return fail(ps, p, "control character in a string");
@@ -234,51 +261,61 @@ static int literal(parser *ps) {
   return fail(ps, ps->p, "invalid token");
 }
 
-/* The members of the container whose bracket is just before p: the commas
- * at its own level, plus one unless it is empty. Strings are skipped whole
- * (a bracket or comma inside one is text). A container longer than
- * DL_JSON_COUNT_SPAN bytes, or unclosed, is not counted (0). Each level
- * looks ahead at most once per container and sibling containers do not
- * overlap, so the looking costs O(levels counted * n) at worst. */
+/* What count_members stops on; every other byte is passed over by a
+ * one-load loop. */
+enum { C_QUOTE = 1, C_OPEN, C_CLOSE, C_COMMA };
+static const unsigned char CLASS[256] = {['"'] = C_QUOTE, ['['] = C_OPEN, ['{'] = C_OPEN,
+                                         [']'] = C_CLOSE, ['}'] = C_CLOSE, [','] = C_COMMA};
+
+/* The members of a non-empty container whose bracket is before p: the
+ * commas at its own level, plus one. Strings are skipped whole (a bracket
+ * or comma inside one is text). A container longer than DL_JSON_COUNT_SPAN
+ * bytes, or unclosed, is not counted (0). Each level looks ahead at most
+ * once per container and sibling containers do not overlap, so the looking
+ * costs O(levels counted * n) at worst. */
 static size_t count_members(const unsigned char *p, const unsigned char *end) {
   const unsigned char *stop = (size_t)(end - p) > DL_JSON_COUNT_SPAN ? p + DL_JSON_COUNT_SPAN : end;
   unsigned depth = 0;
   size_t commas = 0;
-  int any = 0;
-  for (; p < stop; p++) {
-    unsigned char c = *p;
-    if (c == '"') {
-      for (p++; p < stop && *p != '"'; p++)
-        if (*p == '\\') p++;
-      any = 1;
-    } else if (c == '[' || c == '{') {
-      depth++;
-      any = 1;
-    } else if (c == ']' || c == '}') {
-      if (depth == 0) return any ? commas + 1 : 0;
-      depth--;
-    } else if (c == ',') {
-      if (depth == 0) commas++;
-    } else if (c > ' ') {
-      any = 1;
+  for (;; p++) {
+    while (p < stop && !CLASS[*p]) p++;
+    if (p >= stop) return 0;
+    switch (CLASS[*p]) {
+      case C_QUOTE: /* to the closing quote: STOP holds the quote and the backslash */
+        for (p++;; p++) {
+          p = plain_run(p, stop);
+          if (p >= stop) return 0;
+          if (*p == '"') break;
+          if (*p == '\\') p++;
+        }
+        break;
+      case C_OPEN: depth++; break;
+      case C_CLOSE:
+        if (depth == 0) return commas + 1;
+        depth--;
+        break;
+      default: commas += depth == 0;
     }
   }
-  return 0;
 }
 
 static int is_object(const parser *ps, unsigned level) {
   return (int)(ps->open[level / 64] >> (level % 64) & 1);
 }
 
-/* '{' or '[' at ps->p: pushed as level (0-based). */
+/* '{' or '[' at ps->p: pushed as level (0-based); ps->p is left on what
+ * follows the bracket and its white space. */
 static int open_container(parser *ps, unsigned level) {
   int obj = *ps->p == '{';
   if (level >= DL_JSON_MAX_NESTING) return fail(ps, ps->p, "maximum parsing depth reached");
   uint64_t bit = (uint64_t)1 << (level % 64);
   ps->open[level / 64] = obj ? ps->open[level / 64] | bit : ps->open[level / 64] & ~bit;
   const unsigned char *s = ps->p++;
+  skip_ws(ps);
   if (ps->sink == NULL) return 0;
-  size_t count = level < DL_JSON_COUNT_LEVELS ? count_members(ps->p, ps->end) : 0;
+  size_t count = 0;
+  if (level < DL_JSON_COUNT_LEVELS && ps->p < ps->end && *ps->p != (obj ? '}' : ']'))
+    count = count_members(ps->p, ps->end);
   return sunk(ps, s, ps->sink->open(ps->ctx, obj, count));
 }
 
