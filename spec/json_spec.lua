@@ -105,6 +105,27 @@ describe("the metadata JSON reader", function()
     assert.matches("at line 3 column 5:", refused('{\n"a":\n 1, 2}', "invalid JSON"), 1, true)
   end)
 
+  it("refuses a duplicate key wherever it is, and only a duplicate", function()
+    -- 200 distinct keys: many share a slot of the binding's string cache
+    local keys = {}
+    for i = 1, 200 do keys[i] = ('"k%d": %d'):format(i, i) end
+    local t = assert(decode("{" .. table.concat(keys, ", ") .. "}"))
+    for i = 1, 200 do assert.equal(i, t["k" .. i]) end
+    for _, i in ipairs({1, 2, 17, 64, 65, 199}) do
+      local msg = refused("{" .. table.concat(keys, ", ") .. ', "k' .. i .. '": 0}', "duplicate object key")
+      assert.matches("column " .. (#table.concat(keys, ", ") + 4) .. ":", msg, 1, true)
+    end
+    local long = ("x"):rep(41) -- longer than the cache's strings
+    refused(('{"%s": 1, "b": 2, "%s": 3}'):format(long, long), "duplicate object key")
+    assert(decode(('{"%s": 1, "%sy": 2}'):format(long, long)))
+    -- keys are per object: the same key in a nested or a sibling object is fine
+    t = assert(decode('{"a": {"a": 1, "b": 2}, "b": [{"a": 3}, {"a": 4}], "c": {"b": 5}}'))
+    assert.same({a = {a = 1, b = 2}, b = {{a = 3}, {a = 4}}, c = {b = 5}}, t)
+    refused('{"a": {"b": 1, "c": {"b": 2}, "b": 3}}', "duplicate object key")
+    refused('{"a": {"b": 1}, "c": 2, "a": 3}', "duplicate object key")
+    refused('{"": 1, "": 2}', "duplicate object key")
+  end)
+
   it("says 'not an object' for an array, then bounds the nesting at 32 levels", function()
     refused("[1, 2]", "doc: bad metadata: the JSON is not an object")
     local function nest(n, inner) return string.rep("[", n) .. inner .. string.rep("]", n) end

@@ -33,7 +33,7 @@ static const char PINNED_KEY = 'p';
  * again skips Lua's hashing and interning: a direct-mapped table of the
  * bytes, the Lua strings in the cache's user value (a table, at the
  * slot's index, which keeps them alive). */
-#define STR_SLOTS 64
+#define STR_SLOTS 64 /* a bit each in builder.keys */
 #define STR_MAX 40 /* LUAI_MAXSHORTLEN: longer strings are not interned anyway */
 typedef struct str_cache {
   unsigned char len[STR_SLOTS]; /* 255: empty */
@@ -65,18 +65,25 @@ typedef struct builder {
   int level;                 /* open containers */
   unsigned char obj[MAX_DEPTH + 1];
   lua_Integer n[MAX_DEPTH + 1]; /* items so far, per open array */
+  uint64_t keys[MAX_DEPTH + 1]; /* cache slots of the keys so far, per object */
 } builder;
 
-static void push_str(builder *b, const char *s, size_t n) {
-  lua_State *L = b->L;
-  if (n > STR_MAX) {
-    lua_pushlstring(L, s, n);
-    return;
-  }
+/* The string's slot in the cache (its bytes decide it), or -1 when it is
+ * too long to be cached. */
+static int str_slot(const char *s, size_t n) {
+  if (n > STR_MAX) return -1;
   unsigned h = (unsigned)n * 31u;
   if (n > 0)
     h += (unsigned char)s[0] * 7u + (unsigned char)s[n / 2] * 3u + (unsigned char)s[n - 1];
-  h %= STR_SLOTS;
+  return (int)(h % STR_SLOTS);
+}
+
+static void push_str(builder *b, const char *s, size_t n, int h) {
+  lua_State *L = b->L;
+  if (h < 0) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
   str_cache *c = b->cache;
   if (c->len[h] == n && memcmp(c->bytes[h], s, n) == 0) {
     lua_rawgeti(L, b->strings, (lua_Integer)h + 1);
@@ -108,6 +115,7 @@ static const char *b_open(void *ctx, int object, size_t count) {
   int n = count > 1000000 ? 0 : (int)count; /* a hint: never a huge table up front */
   lua_createtable(b->L, object ? 0 : n, object ? n : 0);
   b->obj[b->level] = (unsigned char)object;
+  b->keys[b->level] = 0;
   b->n[b->level++] = 0;
   return NULL;
 }
@@ -119,9 +127,20 @@ static const char *b_close(void *ctx, int object) {
   return place(b);
 }
 
+/* A key already in the object is refused. Equal keys share a cache slot:
+ * a key whose slot no earlier key of the object took is new, and only
+ * the others (and keys too long for the cache) are looked up. */
 static const char *b_key(void *ctx, const char *s, size_t n) {
-  lua_State *L = ((builder *)ctx)->L;
-  push_str(ctx, s, n);
+  builder *b = ctx;
+  lua_State *L = b->L;
+  int h = str_slot(s, n);
+  push_str(b, s, n, h);
+  if (h >= 0) {
+    uint64_t bit = (uint64_t)1 << h, *seen = &b->keys[b->level - 1];
+    int fresh = !(*seen & bit);
+    *seen |= bit;
+    if (fresh) return NULL;
+  }
   lua_pushvalue(L, -1);
   if (lua_rawget(L, -3) != LUA_TNIL) return "duplicate object key";
   lua_pop(L, 1);
@@ -130,7 +149,7 @@ static const char *b_key(void *ctx, const char *s, size_t n) {
 
 static const char *b_string(void *ctx, const char *s, size_t n) {
   if (((builder *)ctx)->level >= MAX_DEPTH) return DEEP;
-  push_str(ctx, s, n);
+  push_str(ctx, s, n, str_slot(s, n));
   return place(ctx);
 }
 
