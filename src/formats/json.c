@@ -2,6 +2,12 @@
  * json.c - the JSON reader of json.h: one pass over the bytes, a bit stack
  * of the open containers (object or array) instead of recursion, and
  * strings handed to the sink in place when they hold no escape.
+ *
+ * With a sink, a small document (metadata: a few dozen values) is read
+ * once into a list of events, which gives every container its member
+ * count, then the list is played to the sink; a larger one is read with
+ * the sink called as it goes, each container's members counted by looking
+ * ahead (count_members).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +15,24 @@
 #include "formats/json.h"
 
 #define SCRATCH 256
+#define EVENTS 64 /* a document with more events is read the other way */
+
+enum { EV_OPEN, EV_CLOSE, EV_KEY, EV_STRING, EV_INTEGER, EV_REAL, EV_LITERAL };
+
+/* What the sink will be told, and where (for its refusals). */
+typedef struct event {
+  unsigned char kind;
+  unsigned char flag;        /* open: an object; close: an object; string:
+                                escaped; literal: which */
+  unsigned char closed;      /* open: its close was read */
+  const unsigned char *at;
+  const unsigned char *s;    /* key, string: the bytes between the quotes;
+                                real: the token */
+  union {
+    size_t n;                /* key, string, real: length; open: members */
+    int64_t i;
+  } v;
+} event;
 
 typedef struct parser {
   const unsigned char *p, *end, *start;
@@ -20,7 +44,23 @@ typedef struct parser {
   char *big;            /* else this (malloc'd, grown as needed) */
   size_t bigcap;
   uint64_t open[DL_JSON_MAX_NESTING / 64]; /* bit set: an object */
+  event *ev;            /* recording (NULL: the sink is called at once) */
+  unsigned nev;
+  unsigned open_ev[DL_JSON_COUNT_LEVELS]; /* the open event of each level */
 } parser;
+
+/* The recording gave up (too many events, too deep): read again. */
+static const char REPLAY_FULL[] = "too many values to record";
+
+/* The next event, or NULL (the recording then fails with REPLAY_FULL). */
+static event *record(parser *ps, int kind, const unsigned char *at) {
+  if (ps->nev == EVENTS) return NULL;
+  event *e = &ps->ev[ps->nev++];
+  e->kind = (unsigned char)kind;
+  e->flag = e->closed = 0;
+  e->at = at;
+  return e;
+}
 
 static int fail(parser *ps, const unsigned char *at, const char *why) {
   if (ps->why == NULL) {
@@ -28,6 +68,10 @@ static int fail(parser *ps, const unsigned char *at, const char *why) {
     ps->at = at;
   }
   return -1;
+}
+
+static int full(parser *ps) {
+  return fail(ps, ps->p, REPLAY_FULL);
 }
 
 /* A sink's verdict: NULL goes on. */
@@ -198,6 +242,14 @@ static int string(parser *ps, int is_key) {
   const char *out = (const char *)s;
   size_t len = (size_t)(p - s);
   if (escaped && decode(ps, s, p, &out, &len) != 0) return -1;
+  if (ps->ev) { /* the bytes kept: decoded again when played */
+    event *e = record(ps, is_key ? EV_KEY : EV_STRING, s - 1);
+    if (e == NULL) return full(ps);
+    e->flag = (unsigned char)escaped;
+    e->s = s;
+    e->v.n = (size_t)(p - s);
+    return 0;
+  }
   if (ps->sink == NULL) return 0;
   if (is_key) return sunk(ps, s - 1, ps->sink->key(ps->ctx, out, len));
   return sunk(ps, s - 1, ps->sink->string(ps->ctx, out, len));
@@ -233,6 +285,13 @@ static int number(parser *ps) {
     real = 1;
   }
   ps->p = p;
+  if (real && ps->ev) {
+    event *e = record(ps, EV_REAL, s);
+    if (e == NULL) return full(ps);
+    e->s = s;
+    e->v.n = (size_t)(p - s);
+    return 0;
+  }
   if (real) {
     if (ps->sink == NULL) return 0;
     return sunk(ps, s, ps->sink->real(ps->ctx, (const char *)s, (size_t)(p - s)));
@@ -245,6 +304,12 @@ static int number(parser *ps) {
   }
   if (ps->sink == NULL) return 0;
   int64_t i = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
+  if (ps->ev) {
+    event *e = record(ps, EV_INTEGER, s);
+    if (e == NULL) return full(ps);
+    e->v.i = i;
+    return 0;
+  }
   return sunk(ps, s, ps->sink->integer(ps->ctx, i));
 }
 
@@ -255,6 +320,12 @@ static int literal(parser *ps) {
     if ((size_t)(ps->end - ps->p) >= n && memcmp(ps->p, words[w], n) == 0) {
       const unsigned char *s = ps->p;
       ps->p += n;
+      if (ps->ev) {
+        event *e = record(ps, EV_LITERAL, s);
+        if (e == NULL) return full(ps);
+        e->flag = (unsigned char)w;
+        return 0;
+      }
       return ps->sink ? sunk(ps, s, ps->sink->literal(ps->ctx, w)) : 0;
     }
   }
@@ -312,6 +383,14 @@ static int open_container(parser *ps, unsigned level) {
   ps->open[level / 64] = obj ? ps->open[level / 64] | bit : ps->open[level / 64] & ~bit;
   const unsigned char *s = ps->p++;
   skip_ws(ps);
+  if (ps->ev) { /* members counted as they are read (run) */
+    event *e = level < DL_JSON_COUNT_LEVELS ? record(ps, EV_OPEN, s) : NULL;
+    if (e == NULL) return full(ps);
+    e->flag = (unsigned char)obj;
+    e->v.n = 0;
+    ps->open_ev[level] = ps->nev - 1;
+    return 0;
+  }
   if (ps->sink == NULL) return 0;
   size_t count = 0;
   if (level < DL_JSON_COUNT_LEVELS && ps->p < ps->end && *ps->p != (obj ? '}' : ']'))
@@ -321,6 +400,13 @@ static int open_container(parser *ps, unsigned level) {
 
 static int close_container(parser *ps, unsigned level) {
   const unsigned char *s = ps->p++;
+  if (ps->ev) {
+    event *e = record(ps, EV_CLOSE, s);
+    if (e == NULL) return full(ps);
+    e->flag = (unsigned char)is_object(ps, level);
+    ps->ev[ps->open_ev[level]].closed = 1;
+    return 0;
+  }
   return ps->sink ? sunk(ps, s, ps->sink->close(ps->ctx, is_object(ps, level))) : 0;
 }
 
@@ -355,6 +441,7 @@ static int run(parser *ps, dl_json_result *r) {
     skip_ws(ps);
     if (ps->p >= ps->end) return fail(ps, ps->p, "premature end of input");
     if (levels + 1 > r->depth) r->depth = levels + 1;
+    if (ps->ev && levels > 0) ps->ev[ps->open_ev[levels - 1]].v.n++;
     if (*ps->p == '{' || *ps->p == '[') {
       int obj = *ps->p == '{';
       if (open_container(ps, levels++) != 0) return -1;
@@ -406,19 +493,65 @@ static void locate(const parser *ps, dl_json_result *r) {
   r->column = col;
 }
 
+/* One event to the sink. */
+static int play_one(parser *ps, const event *e) {
+  const dl_json_sink *k = ps->sink;
+  const char *out = (const char *)e->s;
+  size_t len = e->v.n;
+  switch (e->kind) {
+    case EV_OPEN: return sunk(ps, e->at, k->open(ps->ctx, e->flag, e->closed ? e->v.n : 0));
+    case EV_CLOSE: return sunk(ps, e->at, k->close(ps->ctx, e->flag));
+    case EV_INTEGER: return sunk(ps, e->at, k->integer(ps->ctx, e->v.i));
+    case EV_REAL: return sunk(ps, e->at, k->real(ps->ctx, out, len));
+    case EV_LITERAL: return sunk(ps, e->at, k->literal(ps->ctx, e->flag));
+    default: /* a key or a string, checked when recorded */
+      if (e->flag && decode(ps, e->s, e->s + e->v.n, &out, &len) != 0) return -1;
+      if (e->kind == EV_KEY) return sunk(ps, e->at, k->key(ps->ctx, out, len));
+      return sunk(ps, e->at, k->string(ps->ctx, out, len));
+  }
+}
+
+/* The recorded events to the sink, in order: those before an error in the
+ * text come before it, so a refusal of the sink's takes its place, as when
+ * the sink is called while reading. */
+static int play(parser *ps, int rc) {
+  const char *why = ps->why;
+  const unsigned char *at = ps->at;
+  ps->why = NULL;
+  for (unsigned i = 0; i < ps->nev; i++)
+    if (play_one(ps, &ps->ev[i]) != 0) return -1;
+  ps->why = why;
+  ps->at = at;
+  return rc;
+}
+
+static void start(parser *ps, const char *text, size_t n, dl_json_result *r) {
+  ps->start = ps->p = (const unsigned char *)text;
+  ps->end = ps->p + n;
+  ps->why = NULL;
+  ps->at = NULL;
+  ps->nev = 0;
+  memset(r, 0, sizeof *r);
+}
+
 int dl_json_parse(const char *text, size_t n, const dl_json_sink *sink,
                   void *ctx, dl_json_result *r) {
   parser ps;
-  ps.start = ps.p = (const unsigned char *)text;
-  ps.end = ps.p + n;
+  event ev[EVENTS];
   ps.sink = sink;
   ps.ctx = ctx;
-  ps.why = NULL;
-  ps.at = NULL;
   ps.big = NULL;
   ps.bigcap = 0;
-  memset(r, 0, sizeof *r);
+  ps.ev = sink ? ev : NULL;
+  start(&ps, text, n, r);
   int rc = run(&ps, r);
+  if (ps.ev && ps.why == REPLAY_FULL) { /* too big to record: read again */
+    ps.ev = NULL;
+    start(&ps, text, n, r);
+    rc = run(&ps, r);
+  } else if (ps.ev) {
+    rc = play(&ps, rc);
+  }
   free(ps.big);
   if (rc == 0) return 0;
   r->text = ps.why;
