@@ -126,6 +126,24 @@ describe("the metadata JSON reader", function()
     refused('{"": 1, "": 2}', "duplicate object key")
   end)
 
+  it("reports the first error in the text, a duplicate key's or the syntax's, in any size of document", function()
+    -- small documents are read before the tables are built, large ones while
+    -- they are: the duplicate comes first either way
+    for _, pad in ipairs({0, 100}) do
+      local items = {}
+      for i = 1, pad do items[i] = tostring(i) end
+      local list = '"l": [' .. table.concat(items, ", ") .. '], '
+      local dup = '{' .. list .. '"a": 1, "a": 2, x}'
+      local msg = refused(dup, "duplicate object key")
+      assert.matches("column " .. (#list + 10) .. ":", msg, 1, true)
+      msg = refused('{' .. list .. '"a": 1, x, "a": 2}', "string or '}' expected")
+      assert.matches("column " .. (#list + 10) .. ":", msg, 1, true)
+      local t = assert(decode('{' .. list .. '"a": "\\u00e9\\n", "b": 1.5, "c": [null, true, {}]}'))
+      assert.same({"\xc3\xa9\n", 1.5, {dynlib.null, true, {}}}, {t.a, t.b, t.c})
+      assert.equal(pad, #t.l)
+    end
+  end)
+
   it("says 'not an object' for an array, then bounds the nesting at 32 levels", function()
     refused("[1, 2]", "doc: bad metadata: the JSON is not an object")
     local function nest(n, inner) return string.rep("[", n) .. inner .. string.rep("]", n) end
