@@ -112,6 +112,20 @@ static size_t utf8_invalid_at(const char *text, size_t n) {
   return n;
 }
 
+/* Empties out, keeping where its text is to go. */
+static void clear(dl_meta *out) {
+  dl_meta_alloc_fn alloc = out->alloc;
+  void *ctx = out->alloc_ctx;
+  memset(out, 0, sizeof *out);
+  out->alloc = alloc;
+  out->alloc_ctx = ctx;
+}
+
+/* A text read_desc allocated and did not keep. */
+static void drop_text(const dl_meta *out, char *json) {
+  if (out->alloc == NULL) free(json);
+}
+
 /* Decodes our descriptor at desc_off (desc_size bytes inside the note). */
 static int read_desc(const dl_elf *e, uint64_t desc_off, uint64_t desc_size,
                      int source, dl_meta *out, dynlib_error *err) {
@@ -140,22 +154,22 @@ static int read_desc(const dl_elf *e, uint64_t desc_off, uint64_t desc_size,
                      "(1 MiB); keep the plugin's metadata smaller (large data "
                      "belongs in a file or in the plugin's code)",
                      e->name, len, (unsigned)DL_META_MAX_JSON);
-  char *json = malloc((size_t)len + 1);
+  char *json = out->alloc ? out->alloc(out->alloc_ctx, (size_t)len + 1) : malloc((size_t)len + 1);
   if (json == NULL)
     return dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", e->name);
   if (dl_elf_read(e, desc_off + DESC_FIXED, json, len, "metadata", err) != 0) {
-    free(json);
+    drop_text(out, json);
     return -1;
   }
   json[len] = '\0';
   if (strlen(json) != len) {
-    free(json);
+    drop_text(out, json);
     return dl_seterr(err, DYNLIB_E_BAD_METADATA,
                      "%s: metadata text holds a NUL byte", e->name);
   }
   size_t bad = utf8_invalid_at(json, len);
   if (bad < len) {
-    free(json);
+    drop_text(out, json);
     return dl_seterr(err, DYNLIB_E_BAD_METADATA,
                      "%s: metadata text is not valid UTF-8 (byte %zu of %u); "
                      "JSON text must be UTF-8",
@@ -299,9 +313,9 @@ static int from_search(const dl_elf *e, dl_next_data_fn next_data,
   return read_desc(e, desc_off, descsz, DL_META_SEARCH, out, err) == 0 ? 1 : -1;
 }
 
-int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
-                     dynlib_error *err) {
-  memset(out, 0, sizeof *out);
+static int read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
+                    dynlib_error *err) {
+  clear(out);
   int r = from_segments(e, 0, out, err);
   if (r == 0) r = from_sections(e, out, err);
   /* Only a shared object can be a plugin: a core dump or an executable
@@ -314,10 +328,16 @@ int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
                    e->name, NO_META_HINT);
 }
 
+int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
+                     dynlib_error *err) {
+  memset(out, 0, sizeof *out);
+  return read_elf(e, next_data, out, err);
+}
+
 /* A PE file: the record (the same note as in ELF, little-endian) is the
  * content of the section .dynlib, found by name; no search. */
-int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
-  memset(out, 0, sizeof *out);
+static int read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
+  clear(out);
   int i = dl_pe_section_by_name(p, ".dynlib");
   if (i < 0)
     return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata%s",
@@ -339,6 +359,11 @@ int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
                    "%s: section .dynlib holds no dynlib metadata record", p->name);
 }
 
+int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
+  memset(out, 0, sizeof *out);
+  return read_pe(p, out, err);
+}
+
 static int read_opened(dl_file *f, const char *path, dl_meta *out,
                        dynlib_error *err) {
   unsigned char head[4];
@@ -349,13 +374,13 @@ static int read_opened(dl_file *f, const char *path, dl_meta *out,
   if (rc == 0 && dl_format_sniff(head, n) == DL_FORMAT_PE) {
     dl_pe p;
     rc = dl_pe_open(&p, dl_file_read_at, f, f->size, path, err);
-    if (rc == 0) rc = dl_meta_read_pe(&p, out, err);
+    if (rc == 0) rc = read_pe(&p, out, err);
     dl_file_close(f);
     return rc;
   }
   dl_elf e;
   if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, f, f->size, path, err);
-  if (rc == 0) rc = dl_meta_read_elf(&e, dl_file_next_data, out, err);
+  if (rc == 0) rc = read_elf(&e, dl_file_next_data, out, err);
   dl_file_close(f);
   return rc;
 }
@@ -386,7 +411,7 @@ static int from_head(dl_file *f, const char *path, dl_meta *out) {
 
 static int read_deferred(dl_file *f, const char *path, dl_meta *out,
                          dynlib_error *err) {
-  memset(out, 0, sizeof *out);
+  clear(out);
   if (from_head(f, path, out)) {
     dl_file_close(f);
     return 0;
@@ -409,7 +434,17 @@ int dl_meta_read_regular(const char *path, dl_meta *out, dynlib_error *err) {
   return read_deferred(&f, path, out, err);
 }
 
+int dl_meta_read_to(const char *path, int listed, dl_meta_alloc_fn alloc, void *ctx,
+                    dl_meta *out, dynlib_error *err) {
+  dl_file f;
+  memset(out, 0, sizeof *out);
+  out->alloc = alloc;
+  out->alloc_ctx = ctx;
+  if (dl_file_open_deferred(&f, path, listed, err) != 0) return -1;
+  return read_deferred(&f, path, out, err);
+}
+
 void dl_meta_free(dl_meta *m) {
-  free(m->json);
+  drop_text(m, m->json);
   m->json = NULL;
 }
