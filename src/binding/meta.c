@@ -298,19 +298,24 @@ static int l_json_decode(lua_State *L) {
 /* ---- scans ------------------------------------------------------------- */
 
 /* One item as {path =, meta =} or {path =, code =, reason =}. The worker
- * threads only read; the tables are built here, from each record's text. */
-static void push_item(lua_State *L, const strings *str, const dl_scan_item *it) {
+ * threads only read; the tables are built here, from each record's text.
+ * keys: the stack index of the strings "path" and "meta" (the next one),
+ * pushed once per scan. */
+static void push_item(lua_State *L, const strings *str, int keys, const dl_scan_item *it) {
   char why[DYNLIB_MSG_MAX];
   dynlib_code code = it->code;
   const char *reason = it->msg ? it->msg : "out of memory";
   lua_createtable(L, 0, code == DYNLIB_OK ? 2 : 3);
+  lua_pushvalue(L, keys);
   lua_pushstring(L, it->path);
-  lua_setfield(L, -2, "path");
+  lua_rawset(L, -3);
   if (code == DYNLIB_OK) {
+    lua_pushvalue(L, keys + 1);
     if (push_meta(L, str, it->path, it->meta.json, it->meta.length, why, sizeof why) == 0) {
-      lua_setfield(L, -2, "meta");
+      lua_rawset(L, -3);
       return;
     }
+    lua_pop(L, 1);
     code = DYNLIB_E_BAD_METADATA;
     reason = why;
   }
@@ -327,10 +332,13 @@ static int build_items(lua_State *L) {
   dl_scan *s = run->s;
   strings str;
   strings_get(L, &str);
+  lua_pushliteral(L, "path");
+  lua_pushliteral(L, "meta");
+  int keys = lua_gettop(L) - 1;
   lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
   for (size_t i = 0; i < s->n; i++) {
     dl_scan_wait(run, i);
-    push_item(L, &str, &s->items[i]);
+    push_item(L, &str, keys, &s->items[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
