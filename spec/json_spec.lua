@@ -35,6 +35,26 @@ describe("the metadata JSON reader", function()
     assert.equal("", t.f)
   end)
 
+  it("ends strings, finds escapes and refuses control characters at every offset of a word", function()
+    -- strings are read eight bytes at a time: each stop at each position,
+    -- in strings of every length around a word's, with text after them or not
+    for len = 0, 19 do
+      local body = ("abcdefghijklmnopqrstuvwxyz"):sub(1, len)
+      for _, tail in ipairs({"}", ', "z": 1}'}) do
+        local t = assert(decode('{"' .. body .. '": "' .. body .. '"' .. tail))
+        assert.equal(body, t[body])
+        for at = 0, len do
+          local esc = body:sub(1, at) .. '\\"\\\\' .. body:sub(at + 1)
+          t = assert(decode('{"k": "' .. esc .. '", "' .. esc .. '": 2' .. tail))
+          assert.equal(body:sub(1, at) .. '"\\' .. body:sub(at + 1), t.k)
+          local ctl = body:sub(1, at) .. "\1" .. body:sub(at + 1)
+          local msg = refused('{"k": "' .. ctl .. '"' .. tail, "control character in a string")
+          assert.matches("column " .. (8 + at) .. ":", msg, 1, true)
+        end
+      end
+    end
+  end)
+
   it("decodes every escape, \\u escapes to UTF-8 and surrogate pairs", function()
     local t = assert(decode([[{"s": "\"\\\/\b\f\n\r\t", "u": "\u0041\u00e9\u20ac\ud83d\ude00"}]]))
     assert.equal('"\\/\b\f\n\r\t', t.s)
@@ -83,6 +103,45 @@ describe("the metadata JSON reader", function()
       refused(c[1], c[2])
     end
     assert.matches("at line 3 column 5:", refused('{\n"a":\n 1, 2}', "invalid JSON"), 1, true)
+  end)
+
+  it("refuses a duplicate key wherever it is, and only a duplicate", function()
+    -- 200 distinct keys: many share a slot of the binding's string cache
+    local keys = {}
+    for i = 1, 200 do keys[i] = ('"k%d": %d'):format(i, i) end
+    local t = assert(decode("{" .. table.concat(keys, ", ") .. "}"))
+    for i = 1, 200 do assert.equal(i, t["k" .. i]) end
+    for _, i in ipairs({1, 2, 17, 64, 65, 199}) do
+      local msg = refused("{" .. table.concat(keys, ", ") .. ', "k' .. i .. '": 0}', "duplicate object key")
+      assert.matches("column " .. (#table.concat(keys, ", ") + 4) .. ":", msg, 1, true)
+    end
+    local long = ("x"):rep(41) -- longer than the cache's strings
+    refused(('{"%s": 1, "b": 2, "%s": 3}'):format(long, long), "duplicate object key")
+    assert(decode(('{"%s": 1, "%sy": 2}'):format(long, long)))
+    -- keys are per object: the same key in a nested or a sibling object is fine
+    t = assert(decode('{"a": {"a": 1, "b": 2}, "b": [{"a": 3}, {"a": 4}], "c": {"b": 5}}'))
+    assert.same({a = {a = 1, b = 2}, b = {{a = 3}, {a = 4}}, c = {b = 5}}, t)
+    refused('{"a": {"b": 1, "c": {"b": 2}, "b": 3}}', "duplicate object key")
+    refused('{"a": {"b": 1}, "c": 2, "a": 3}', "duplicate object key")
+    refused('{"": 1, "": 2}', "duplicate object key")
+  end)
+
+  it("reports the first error in the text, a duplicate key's or the syntax's, in any size of document", function()
+    -- small documents are read before the tables are built, large ones while
+    -- they are: the duplicate comes first either way
+    for _, pad in ipairs({0, 100}) do
+      local items = {}
+      for i = 1, pad do items[i] = tostring(i) end
+      local list = '"l": [' .. table.concat(items, ", ") .. '], '
+      local dup = '{' .. list .. '"a": 1, "a": 2, x}'
+      local msg = refused(dup, "duplicate object key")
+      assert.matches("column " .. (#list + 10) .. ":", msg, 1, true)
+      msg = refused('{' .. list .. '"a": 1, x, "a": 2}', "string or '}' expected")
+      assert.matches("column " .. (#list + 10) .. ":", msg, 1, true)
+      local t = assert(decode('{' .. list .. '"a": "\\u00e9\\n", "b": 1.5, "c": [null, true, {}]}'))
+      assert.same({"\xc3\xa9\n", 1.5, {dynlib.null, true, {}}}, {t.a, t.b, t.c})
+      assert.equal(pad, #t.l)
+    end
   end)
 
   it("says 'not an object' for an array, then bounds the nesting at 32 levels", function()

@@ -199,6 +199,19 @@ describe("dynlib.metadata", function()
       _, msg = dynlib.metadata(path)
       assert.matches("not valid UTF-8 (byte 10 of ", msg, 1, true)
     end
+    -- the byte named wherever it lies in the ASCII runs the check skips a
+    -- word at a time, also after a multi-byte character
+    for at = 1, 19 do
+      E.write(path, E.splice(E.read(MARKER), json_at(E.read(MARKER)) + at, "\x80"))
+      msg = select(2, dynlib.metadata(path))
+      assert.matches(("not valid UTF-8 (byte %d of "):format(at), msg, 1, true)
+      if at >= 2 then -- past the two bytes of the character at 2
+        E.write(path, E.splice(E.splice(E.read(MARKER), json_at(E.read(MARKER)) + 2, "\xc3\xa9"),
+          json_at(E.read(MARKER)) + 2 + at, "\xff"))
+        msg = select(2, dynlib.metadata(path))
+        assert.matches(("not valid UTF-8 (byte %d of "):format(2 + at), msg, 1, true)
+      end
+    end
     -- multi-byte characters are fine
     E.write(path, E.splice(E.read(MARKER), json_at(E.read(MARKER)) + 10, "\xc3\xa9"))
     meta = dynlib.metadata(path)

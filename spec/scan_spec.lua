@@ -188,6 +188,31 @@ describe("dynlib.scan of a large folder", function()
   end)
 end)
 
+describe("dynlib.scan's memory for paths and texts", function()
+  it("keeps every path and text whole across blocks and threads, large texts too", function()
+    -- 300 plugins fill several 16 KB blocks; a 20 KB text needs one of its own
+    local dir = H.tmpdir()
+    local cmds = {}
+    for i = 0, 299 do
+      local src = i % 50 == 7 and "libbig.so" or "libmarker.so"
+      cmds[#cmds + 1] = ("cp %s %s"):format(H.quote(PFIX .. "/" .. src),
+        H.quote(("%s/plugin-with-a-longer-name-%03d.so"):format(dir, i)))
+    end
+    H.sh(table.concat(cmds, " && "))
+    for _, threads in ipairs({1, 4}) do
+      local found, skipped = dynlib.scan(dir, {threads = threads})
+      assert.equal(300, #found)
+      assert.same({}, skipped)
+      for i, f in ipairs(found) do
+        assert.equal(("%s/plugin-with-a-longer-name-%03d.so"):format(dir, i - 1), f.path)
+        assert.same(assert(dynlib.metadata(f.path)), f.meta)
+      end
+      assert.equal(("y"):rep(20000), found[8].meta.pad)
+    end
+    H.rmdir(dir)
+  end)
+end)
+
 -- System calls counted by name under strace (native runs only).
 describe("dynlib.scan's system calls", function()
   H.it_if(H.strace, H.NO_STRACE)(

@@ -57,16 +57,22 @@ local function install(M, core, checks)
     end
     local items, err, code = core.scan_read(where, filter.recursive, threads)
     if not items then return nil, err, code end
-    local found, skipped = {}, {}
-    for _, it in ipairs(items) do
+    local found, skipped, nf, ns = {}, {}, 0, 0
+    -- without a filter, each item is only sorted into one list or the other
+    local filtering = filter.iid or filter.iid_prefix or filter.predicate
+    for i = 1, #items do
+      local it = items[i]
       local meta = it.meta
-      local out = meta and filter_out(meta, it.path, filter)
+      local out = filtering and meta and filter_out(meta, it.path, filter)
       if out then
-        skipped[#skipped + 1] = {path = it.path, code = "filtered", reason = it.path .. ": " .. out}
+        ns = ns + 1
+        skipped[ns] = {path = it.path, code = "filtered", reason = it.path .. ": " .. out}
       elseif meta then
-        found[#found + 1] = it
+        nf = nf + 1
+        found[nf] = it
       else
-        skipped[#skipped + 1] = it
+        ns = ns + 1
+        skipped[ns] = it
       end
     end
     return found, skipped

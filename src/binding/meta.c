@@ -33,15 +33,16 @@ static const char PINNED_KEY = 'p';
  * again skips Lua's hashing and interning: a direct-mapped table of the
  * bytes, the Lua strings in the cache's user value (a table, at the
  * slot's index, which keeps them alive). */
-#define STR_SLOTS 64
-#define STR_MAX 24
+#define STR_SLOTS 64 /* a bit each in builder.keys */
+#define STR_MAX 40 /* LUAI_MAXSHORTLEN: longer strings are not interned anyway */
 typedef struct str_cache {
   unsigned char len[STR_SLOTS]; /* 255: empty */
   char bytes[STR_SLOTS][STR_MAX];
 } str_cache;
 static const char STR_CACHE_KEY = 's';
 
-/* Pushes the cache's string table; *out the cache. */
+/* Pushes the cache's string table; *out the cache. Once per call of the
+ * module (a scan fetches it once for all its files). */
 static void str_cache_get(lua_State *L, str_cache **out) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STR_CACHE_KEY) == LUA_TNIL) {
     lua_pop(L, 1);
@@ -64,18 +65,25 @@ typedef struct builder {
   int level;                 /* open containers */
   unsigned char obj[MAX_DEPTH + 1];
   lua_Integer n[MAX_DEPTH + 1]; /* items so far, per open array */
+  uint64_t keys[MAX_DEPTH + 1]; /* cache slots of the keys so far, per object */
 } builder;
 
-static void push_str(builder *b, const char *s, size_t n) {
-  lua_State *L = b->L;
-  if (n > STR_MAX) {
-    lua_pushlstring(L, s, n);
-    return;
-  }
+/* The string's slot in the cache (its bytes decide it), or -1 when it is
+ * too long to be cached. */
+static int str_slot(const char *s, size_t n) {
+  if (n > STR_MAX) return -1;
   unsigned h = (unsigned)n * 31u;
   if (n > 0)
     h += (unsigned char)s[0] * 7u + (unsigned char)s[n / 2] * 3u + (unsigned char)s[n - 1];
-  h %= STR_SLOTS;
+  return (int)(h % STR_SLOTS);
+}
+
+static void push_str(builder *b, const char *s, size_t n, int h) {
+  lua_State *L = b->L;
+  if (h < 0) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
   str_cache *c = b->cache;
   if (c->len[h] == n && memcmp(c->bytes[h], s, n) == 0) {
     lua_rawgeti(L, b->strings, (lua_Integer)h + 1);
@@ -107,6 +115,7 @@ static const char *b_open(void *ctx, int object, size_t count) {
   int n = count > 1000000 ? 0 : (int)count; /* a hint: never a huge table up front */
   lua_createtable(b->L, object ? 0 : n, object ? n : 0);
   b->obj[b->level] = (unsigned char)object;
+  b->keys[b->level] = 0;
   b->n[b->level++] = 0;
   return NULL;
 }
@@ -118,9 +127,20 @@ static const char *b_close(void *ctx, int object) {
   return place(b);
 }
 
+/* A key already in the object is refused. Equal keys share a cache slot:
+ * a key whose slot no earlier key of the object took is new, and only
+ * the others (and keys too long for the cache) are looked up. */
 static const char *b_key(void *ctx, const char *s, size_t n) {
-  lua_State *L = ((builder *)ctx)->L;
-  push_str(ctx, s, n);
+  builder *b = ctx;
+  lua_State *L = b->L;
+  int h = str_slot(s, n);
+  push_str(b, s, n, h);
+  if (h >= 0) {
+    uint64_t bit = (uint64_t)1 << h, *seen = &b->keys[b->level - 1];
+    int fresh = !(*seen & bit);
+    *seen |= bit;
+    if (fresh) return NULL;
+  }
   lua_pushvalue(L, -1);
   if (lua_rawget(L, -3) != LUA_TNIL) return "duplicate object key";
   lua_pop(L, 1);
@@ -129,7 +149,7 @@ static const char *b_key(void *ctx, const char *s, size_t n) {
 
 static const char *b_string(void *ctx, const char *s, size_t n) {
   if (((builder *)ctx)->level >= MAX_DEPTH) return DEEP;
-  push_str(ctx, s, n);
+  push_str(ctx, s, n, str_slot(s, n));
   return place(ctx);
 }
 
@@ -176,29 +196,37 @@ static int earlier(const dl_json_result *a, const dl_json_result *b) {
   return a->line < b->line || (a->line == b->line && a->column < b->column);
 }
 
+/* The string cache as push_meta takes it: fetched by its caller. */
+typedef struct strings {
+  str_cache *cache;
+  int index; /* stack index of the cache's strings */
+} strings;
+
+static void strings_get(lua_State *L, strings *out) {
+  str_cache_get(L, &out->cache);
+  out->index = lua_gettop(L);
+}
+
 /* Pushes the record's JSON as a table; on failure pushes nothing and gives
  * the reason ("path: bad metadata: ..."). One pass builds the tables; only
  * when it fails (or the top is an array) does a checking pass decide what
  * to say, in the order jansson said it: the first error in the text, then
  * "not an object", then the nesting bound. */
-static int push_meta(lua_State *L, const char *path, const char *json,
-                     size_t length, char *why, size_t whysz) {
+static int push_meta(lua_State *L, const strings *str, const char *path,
+                     const char *json, size_t length, char *why, size_t whysz) {
   int top = lua_gettop(L);
   builder b;
   dl_json_result built, checked;
   b.L = L;
   b.level = 0;
   luaL_checkstack(L, 2 * MAX_DEPTH + 8, "metadata nested too deep");
-  str_cache_get(L, &b.cache);
-  b.strings = lua_gettop(L);
+  b.cache = str->cache;
+  b.strings = str->index;
   size_t i = 0;
   while (i < length && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t'))
     i++;
   int array = i < length && json[i] == '[';
-  if (!array && dl_json_parse(json, length, &LUA_SINK, &b, &built) == 0) {
-    lua_replace(L, b.strings); /* the result where the cache's table was */
-    return 0;
-  }
+  if (!array && dl_json_parse(json, length, &LUA_SINK, &b, &built) == 0) return 0;
   lua_settop(L, top);
   int bad = dl_json_parse(json, length, NULL, NULL, &checked) != 0;
   int built_bad = !array && built.text != DEEP; /* an error in the text */
@@ -233,7 +261,9 @@ static int l_metadata(lua_State *L) {
   dynlib_error err;
   if (dynlib_metadata_record(path, &m, &err) != 0) return ldl_fail(L, &err);
   char why[DYNLIB_MSG_MAX];
-  if (push_meta(L, path, m->json, m->length, why, sizeof why) != 0) {
+  strings str;
+  strings_get(L, &str);
+  if (push_meta(L, &str, path, m->json, m->length, why, sizeof why) != 0) {
     dynlib_meta_free(m);
     return fail_with(L, why, "bad_metadata");
   }
@@ -258,7 +288,9 @@ static int l_json_decode(lua_State *L) {
   const char *text = luaL_checklstring(L, 1, &len);
   const char *name = luaL_optstring(L, 2, "(text)");
   char why[DYNLIB_MSG_MAX];
-  if (push_meta(L, name, text, len, why, sizeof why) != 0)
+  strings str;
+  strings_get(L, &str);
+  if (push_meta(L, &str, name, text, len, why, sizeof why) != 0)
     return fail_with(L, why, "bad_metadata");
   return 1;
 }
@@ -266,19 +298,24 @@ static int l_json_decode(lua_State *L) {
 /* ---- scans ------------------------------------------------------------- */
 
 /* One item as {path =, meta =} or {path =, code =, reason =}. The worker
- * threads only read; the tables are built here, from each record's text. */
-static void push_item(lua_State *L, const dl_scan_item *it) {
+ * threads only read; the tables are built here, from each record's text.
+ * keys: the stack index of the strings "path" and "meta" (the next one),
+ * pushed once per scan. */
+static void push_item(lua_State *L, const strings *str, int keys, const dl_scan_item *it) {
   char why[DYNLIB_MSG_MAX];
   dynlib_code code = it->code;
   const char *reason = it->msg ? it->msg : "out of memory";
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, code == DYNLIB_OK ? 2 : 3);
+  lua_pushvalue(L, keys);
   lua_pushstring(L, it->path);
-  lua_setfield(L, -2, "path");
+  lua_rawset(L, -3);
   if (code == DYNLIB_OK) {
-    if (push_meta(L, it->path, it->meta.json, it->meta.length, why, sizeof why) == 0) {
-      lua_setfield(L, -2, "meta");
+    lua_pushvalue(L, keys + 1);
+    if (push_meta(L, str, it->path, it->meta.json, it->meta.length, why, sizeof why) == 0) {
+      lua_rawset(L, -3);
       return;
     }
+    lua_pop(L, 1);
     code = DYNLIB_E_BAD_METADATA;
     reason = why;
   }
@@ -293,10 +330,15 @@ static void push_item(lua_State *L, const dl_scan_item *it) {
 static int build_items(lua_State *L) {
   dl_scan_run *run = lua_touserdata(L, 1);
   dl_scan *s = run->s;
+  strings str;
+  strings_get(L, &str);
+  lua_pushliteral(L, "path");
+  lua_pushliteral(L, "meta");
+  int keys = lua_gettop(L) - 1;
   lua_createtable(L, s->n > INT32_MAX ? 0 : (int)s->n, 0);
   for (size_t i = 0; i < s->n; i++) {
     dl_scan_wait(run, i);
-    push_item(L, &s->items[i]);
+    push_item(L, &str, keys, &s->items[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;

@@ -7,6 +7,7 @@
  * for the stat before open, and the reads are shared out to a few threads.
  */
 #define _GNU_SOURCE /* strdup */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,26 +18,65 @@
 
 #define MAX_THREADS 8 /* dl_scan_run's tid[] */
 #define ITEMS_PER_THREAD 32
+#define BLOCK_BYTES (16u << 10) /* a hundred paths or texts */
+
+struct dl_scan_block {
+  dl_scan_block *next;
+  size_t used, cap;
+  char data[];
+};
 
 void dl_scan_init(dl_scan *s) {
   s->items = NULL;
   s->n = s->cap = 0;
+  s->blocks = s->path_block = NULL;
+}
+
+/* n bytes from *cur, or from a new block (made *cur) when it is full; a
+ * thread keeps its own *cur, and only adding a block to the scan's list
+ * is shared (atomic). A text over a quarter of a block gets a block of its
+ * own, which stays out of *cur. */
+static void *take(dl_scan *s, dl_scan_block **cur, size_t n) {
+  dl_scan_block *b = *cur;
+  if (b == NULL || b->cap - b->used < n) {
+    size_t cap = n > BLOCK_BYTES / 4 ? n : BLOCK_BYTES;
+    b = malloc(offsetof(dl_scan_block, data) + cap);
+    if (b == NULL) return NULL;
+    b->used = 0;
+    b->cap = cap;
+    b->next = __atomic_load_n(&s->blocks, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&s->blocks, &b->next, b, 1, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED)) {
+    }
+    if (cap == BLOCK_BYTES) *cur = b;
+  }
+  char *p = b->data + b->used;
+  b->used += n;
+  return p;
+}
+
+/* A reading thread's blocks: dl_meta_read_to's allocator. */
+typedef struct reader {
+  dl_scan *s;
+  dl_scan_block **cur;
+} reader;
+
+static void *take_text(void *ctx, size_t n) {
+  reader *r = ctx;
+  return take(r->s, r->cur, n);
 }
 
 static int oom(dynlib_error *err) {
   return dl_seterr(err, DYNLIB_E_IO, "out of memory");
 }
 
-/* Takes ownership of path (freed on failure). */
+/* path is in the scan's blocks (NULL: out of memory). */
 static int push(dl_scan *s, char *path, dl_kind kind, dynlib_error *err) {
   if (path == NULL) return oom(err);
   if (s->n == s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 64;
     dl_scan_item *items = realloc(s->items, cap * sizeof *items);
-    if (items == NULL) {
-      free(path);
-      return oom(err);
-    }
+    if (items == NULL) return oom(err);
     s->items = items;
     s->cap = cap;
   }
@@ -48,13 +88,17 @@ static int push(dl_scan *s, char *path, dl_kind kind, dynlib_error *err) {
 }
 
 int dl_scan_add(dl_scan *s, const char *path, dynlib_error *err) {
-  return push(s, strdup(path), DL_KIND_UNKNOWN, err);
+  size_t n = strlen(path) + 1;
+  char *p = take(s, &s->path_block, n);
+  if (p) memcpy(p, path, n);
+  return push(s, p, DL_KIND_UNKNOWN, err);
 }
 
-static char *join(const char *dir, const char *name) {
-  size_t a = strlen(dir), b = strlen(name);
+/* dir (a bytes long) and name joined, in the scan's blocks. */
+static char *join(dl_scan *s, const char *dir, size_t a, const char *name) {
+  size_t b = strlen(name);
   int slash = a > 0 && !dl_os_is_sep(dir[a - 1]);
-  char *p = malloc(a + slash + b + 1);
+  char *p = take(s, &s->path_block, a + slash + b + 1);
   if (p == NULL) return NULL;
   memcpy(p, dir, a);
   if (slash) p[a] = '/';
@@ -107,15 +151,9 @@ static int list(dl_scan *s, const char *dir, int recursive, int depth,
  * cannot be read becomes an item carrying the reason. */
 static int enter(dl_scan *s, char *path, int link, int recursive, int depth,
                  dynlib_error *err) {
-  if (!recursive || link || depth >= DL_SCAN_MAX_DEPTH) {
-    free(path);
-    return 0;
-  }
+  if (!recursive || link || depth >= DL_SCAN_MAX_DEPTH) return 0;
   dynlib_error sub;
-  if (list(s, path, 1, depth + 1, &sub) == 0) {
-    free(path);
-    return 0;
-  }
+  if (list(s, path, 1, depth + 1, &sub) == 0) return 0;
   if (push(s, path, DL_KIND_DIR, err) != 0) return -1;
   dl_scan_item *it = &s->items[s->n - 1];
   it->code = sub.code;
@@ -131,9 +169,10 @@ static int list(dl_scan *s, const char *dir, int recursive, int depth,
   const char *name;
   dl_os_kind os_kind;
   int rc = 0;
+  size_t dirlen = strlen(dir);
   while (rc == 0 && (name = dl_os_dir_next(d, &os_kind)) != NULL) {
     if (dl_is_private_copy_name(name)) continue; /* a running plugin's copy */
-    char *path = join(dir, name);
+    char *path = join(s, dir, dirlen, name);
     if (path == NULL) {
       rc = oom(err);
       break;
@@ -180,12 +219,12 @@ static int refuse_kind(const dl_scan_item *it, dynlib_error *err) {
   }
 }
 
-static void read_item(dl_scan_item *it, dl_scan_hook hook, void *ctx) {
+static void read_item(dl_scan_item *it, dl_scan_hook hook, void *ctx, reader *r) {
   dynlib_error err;
   int rc = 0;
   if (it->code != DYNLIB_OK) goto done; /* a sub-folder that could not be read */
-  if (it->kind == DL_KIND_FILE) rc = dl_meta_read_regular(it->path, &it->meta, &err);
-  else if (it->kind == DL_KIND_UNKNOWN) rc = dl_meta_read(it->path, &it->meta, &err);
+  if (it->kind == DL_KIND_FILE || it->kind == DL_KIND_UNKNOWN)
+    rc = dl_meta_read_to(it->path, it->kind == DL_KIND_FILE, take_text, r, &it->meta, &err);
   else rc = refuse_kind(it, &err);
   if (rc != 0) {
     it->code = err.code != DYNLIB_OK ? err.code : DYNLIB_E_IO;
@@ -197,17 +236,24 @@ done:
   __atomic_store_n(&it->done, 1, __ATOMIC_RELEASE);
 }
 
-/* Takes the next unread item and reads it: 0 when none was left. */
-static int read_next(dl_scan_run *run) {
+/* Takes the next unread item and reads it, its text into *cur: 0 when
+ * none was left. */
+static int read_next(dl_scan_run *run, dl_scan_block **cur) {
   size_t i = __atomic_fetch_add(&run->next, 1, __ATOMIC_RELAXED);
   if (i >= run->s->n) return 0;
-  read_item(&run->s->items[i], run->hook, run->ctx);
+  reader r = {run->s, cur};
+  read_item(&run->s->items[i], run->hook, run->ctx, &r);
   return 1;
 }
 
-static void work(void *arg) {
-  while (read_next(arg)) {
+static void read_rest(dl_scan_run *run, dl_scan_block **cur) {
+  while (read_next(run, cur)) {
   }
+}
+
+static void work(void *arg) {
+  dl_scan_block *cur = NULL;
+  read_rest(arg, &cur);
 }
 
 static unsigned pick_threads(size_t n, unsigned asked) {
@@ -229,6 +275,7 @@ void dl_scan_start(dl_scan_run *run, dl_scan *s, unsigned threads,
   run->hook = hook;
   run->ctx = ctx;
   run->next = 0;
+  run->block = NULL;
   run->started = 0;
   unsigned t = pick_threads(s->n, threads);
   while (run->started + 1 < t && dl_os_thread_start(&run->tid[run->started], work, run) == 0)
@@ -239,12 +286,12 @@ void dl_scan_wait(dl_scan_run *run, size_t i) {
   const dl_scan_item *it = &run->s->items[i];
   while (!__atomic_load_n(&it->done, __ATOMIC_ACQUIRE)) {
     /* Another thread has it: read a later one meanwhile, or let it run. */
-    if (!read_next(run)) dl_os_yield();
+    if (!read_next(run, &run->block)) dl_os_yield();
   }
 }
 
 void dl_scan_finish(dl_scan_run *run) {
-  work(run); /* with no worker, this thread reads everything */
+  read_rest(run, &run->block); /* with no worker, this thread reads everything */
   for (unsigned i = 0; i < run->started; i++) dl_os_thread_join(&run->tid[i]);
   run->started = 0;
 }
@@ -281,8 +328,12 @@ void dl_scan_free(dl_scan *s, void (*drop)(void *user)) {
     if (drop && it->user) drop(it->user);
     dl_meta_free(&it->meta);
     free(it->msg);
-    free(it->path);
   }
   free(s->items);
+  while (s->blocks) {
+    dl_scan_block *b = s->blocks;
+    s->blocks = b->next;
+    free(b);
+  }
   dl_scan_init(s);
 }

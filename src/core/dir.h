@@ -32,19 +32,25 @@ typedef enum dl_kind {
 #define DL_SCAN_MAX_DEPTH 32
 
 typedef struct dl_scan_item {
-  char *path;       /* malloc'd */
+  char *path;       /* in the scan's blocks */
   dl_kind kind;
   dynlib_code code; /* DYNLIB_OK: meta holds the record; else why not */
   char *msg;        /* malloc'd reason when code != DYNLIB_OK (may be NULL
                        when memory ran out) */
-  dl_meta meta;
+  dl_meta meta;     /* its text in the scan's blocks */
   void *user;       /* set by the caller's hook */
   int done;         /* read (atomic: set by the reader, release) */
 } dl_scan_item;
 
+/* The scan's paths and record texts live in blocks of memory it frees at
+ * once: one malloc for many files, not two per file. */
+typedef struct dl_scan_block dl_scan_block;
+
 typedef struct dl_scan {
   dl_scan_item *items;
   size_t n, cap;
+  dl_scan_block *blocks;     /* every block (pushed atomically by readers) */
+  dl_scan_block *path_block; /* the listing's current one */
 } dl_scan;
 
 /* Runs on the thread that read the item, right after the read (the binding
@@ -84,6 +90,7 @@ typedef struct dl_scan_run {
   dl_scan_hook hook;
   void *ctx;
   size_t next; /* the next item to read: taken with an atomic add */
+  dl_scan_block *block; /* the calling thread's block for texts */
   unsigned started;
   dl_os_thread tid[8];
 } dl_scan_run;

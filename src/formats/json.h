@@ -27,9 +27,13 @@ enum { DL_JSON_FALSE, DL_JSON_TRUE, DL_JSON_NULL };
  * parse and becomes the error's text. Strings are decoded UTF-8 with their
  * length (valid until the call returns); reals come as their token, for the
  * sink to convert. */
-/* open's count: how many members the container holds, looked ahead for
- * the first DL_JSON_COUNT_LEVELS levels within DL_JSON_COUNT_SPAN bytes (so
- * that tables are made at their size); 0 when not counted. A hint only. */
+/* open's count: how many members the container holds (so that tables are
+ * made at their size); 0 when not counted. A hint only. Exact in a small
+ * document (64 values, containers and keys or fewer, the first
+ * DL_JSON_COUNT_LEVELS levels), which is read once before the sink hears
+ * of it; in a larger one, looked ahead for the first DL_JSON_COUNT_LEVELS
+ * levels within DL_JSON_COUNT_SPAN bytes. Either way the sink's calls come
+ * in document order and stop at the first refusal, its or the text's. */
 #define DL_JSON_COUNT_LEVELS 32
 #define DL_JSON_COUNT_SPAN (64u << 10)
 

@@ -45,6 +45,7 @@ static void *find_bytes(const void *hay, size_t n, const void *needle, size_t m)
 #define DESC_FIXED 12 /* format, abi, length */
 #define SEARCH_CHUNK (256u << 10)
 #define MAX_NOTES 4096
+#define PHDR_BATCH 1024 /* bytes of program headers read at once */
 /* The way out of no_metadata. */
 #define NO_META_HINT \
   " (a plugin declares it with DYNLIB_PLUGIN from dynlib_plugin.h)"
@@ -63,6 +64,19 @@ static void note_pattern(const dl_elf *e, unsigned char pat[NOTE_HEADER + NAME_S
   memcpy(pat + NOTE_HEADER, owner, NAME_SIZE);
 }
 
+/* The first offset >= i that is not ASCII (or n): eight bytes at a time,
+ * so that the usual all-ASCII text costs about one test per word. */
+static size_t ascii_end(const unsigned char *s, size_t i, size_t n) {
+  const uint64_t high = 0x8080808080808080u;
+  for (; n - i >= 8; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & high) break;
+  }
+  while (i < n && s[i] < 0x80) i++;
+  return i;
+}
+
 /* The offset of the first byte that is not part of a well-formed UTF-8
  * sequence (RFC 3629: no overlong forms, no surrogates, nothing past
  * U+10FFFF), or n when all of s is UTF-8. */
@@ -74,7 +88,7 @@ static size_t utf8_invalid_at(const char *text, size_t n) {
     size_t more;
     unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
     if (c < 0x80) {
-      i++;
+      i = ascii_end(s, i + 1, n); /* metadata is mostly ASCII */
       continue;
     } else if (c >= 0xC2 && c <= 0xDF) {
       more = 1;
@@ -96,6 +110,20 @@ static size_t utf8_invalid_at(const char *text, size_t n) {
     i += more + 1;
   }
   return n;
+}
+
+/* Empties out, keeping where its text is to go. */
+static void clear(dl_meta *out) {
+  dl_meta_alloc_fn alloc = out->alloc;
+  void *ctx = out->alloc_ctx;
+  memset(out, 0, sizeof *out);
+  out->alloc = alloc;
+  out->alloc_ctx = ctx;
+}
+
+/* A text read_desc allocated and did not keep. */
+static void drop_text(const dl_meta *out, char *json) {
+  if (out->alloc == NULL) free(json);
 }
 
 /* Decodes our descriptor at desc_off (desc_size bytes inside the note). */
@@ -126,22 +154,22 @@ static int read_desc(const dl_elf *e, uint64_t desc_off, uint64_t desc_size,
                      "(1 MiB); keep the plugin's metadata smaller (large data "
                      "belongs in a file or in the plugin's code)",
                      e->name, len, (unsigned)DL_META_MAX_JSON);
-  char *json = malloc((size_t)len + 1);
+  char *json = out->alloc ? out->alloc(out->alloc_ctx, (size_t)len + 1) : malloc((size_t)len + 1);
   if (json == NULL)
     return dl_seterr(err, DYNLIB_E_IO, "%s: out of memory", e->name);
   if (dl_elf_read(e, desc_off + DESC_FIXED, json, len, "metadata", err) != 0) {
-    free(json);
+    drop_text(out, json);
     return -1;
   }
   json[len] = '\0';
   if (strlen(json) != len) {
-    free(json);
+    drop_text(out, json);
     return dl_seterr(err, DYNLIB_E_BAD_METADATA,
                      "%s: metadata text holds a NUL byte", e->name);
   }
   size_t bad = utf8_invalid_at(json, len);
   if (bad < len) {
-    free(json);
+    drop_text(out, json);
     return dl_seterr(err, DYNLIB_E_BAD_METADATA,
                      "%s: metadata text is not valid UTF-8 (byte %zu of %u); "
                      "JSON text must be UTF-8",
@@ -184,18 +212,37 @@ static int walk_notes(const dl_elf *e, uint64_t off, uint64_t size,
   return 0;
 }
 
+/* One PT_NOTE segment (program header i): 1 found, 0 none, -1 error,
+ * -3 undecided (from_segments). */
+static int from_segment(const dl_elf *e, unsigned i, int strict, dl_meta *out,
+                        dynlib_error *err) {
+  dl_elf_phdr ph;
+  if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
+  if (ph.type != PT_NOTE) return 0;
+  if (strict && !dl_elf_in_file(e, ph.offset, ph.filesz)) return -3;
+  return walk_notes(e, ph.offset, ph.filesz, ph.align, DL_META_NOTE, out, err);
+}
+
 /* The PT_NOTE segments in order: 1 found, 0 none, -1 error. With strict
  * (the head-only pass), a note segment outside the bytes at hand gives -3,
- * undecided: the whole file might hold the record there. */
+ * undecided: the whole file might hold the record there. The table is read
+ * a batch of headers at a time and only a note's header decoded in full:
+ * a plugin has a dozen segments and one or two notes. */
 static int from_segments(const dl_elf *e, int strict, dl_meta *out,
                          dynlib_error *err) {
-  for (unsigned i = 0; i < e->phnum; i++) {
-    dl_elf_phdr ph;
-    if (dl_elf_phdr_get(e, i, &ph, err) != 0) return -1;
-    if (ph.type != PT_NOTE) continue;
-    if (strict && !dl_elf_in_file(e, ph.offset, ph.filesz)) return -3;
-    int r = walk_notes(e, ph.offset, ph.filesz, ph.align, DL_META_NOTE, out, err);
-    if (r != 0) return r;
+  unsigned char batch[PHDR_BATCH];
+  size_t entsize = e->phentsize;
+  unsigned per = entsize > 0 && entsize <= sizeof batch ? (unsigned)(sizeof batch / entsize) : 0;
+  for (unsigned i = 0; i < e->phnum;) {
+    unsigned k = per == 0 ? 1 : e->phnum - i < per ? e->phnum - i : per;
+    if (per && dl_elf_read(e, e->phoff + (uint64_t)i * entsize, batch, k * entsize,
+                           "program header", err) != 0)
+      return -1;
+    for (unsigned j = 0; j < k; j++, i++) {
+      if (per && dl_elf_u32(e, batch + j * entsize) != PT_NOTE) continue;
+      int r = from_segment(e, i, strict, out, err);
+      if (r != 0) return r;
+    }
   }
   return 0;
 }
@@ -266,9 +313,9 @@ static int from_search(const dl_elf *e, dl_next_data_fn next_data,
   return read_desc(e, desc_off, descsz, DL_META_SEARCH, out, err) == 0 ? 1 : -1;
 }
 
-int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
-                     dynlib_error *err) {
-  memset(out, 0, sizeof *out);
+static int read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
+                    dynlib_error *err) {
+  clear(out);
   int r = from_segments(e, 0, out, err);
   if (r == 0) r = from_sections(e, out, err);
   /* Only a shared object can be a plugin: a core dump or an executable
@@ -281,10 +328,16 @@ int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
                    e->name, NO_META_HINT);
 }
 
+int dl_meta_read_elf(const dl_elf *e, dl_next_data_fn next_data, dl_meta *out,
+                     dynlib_error *err) {
+  memset(out, 0, sizeof *out);
+  return read_elf(e, next_data, out, err);
+}
+
 /* A PE file: the record (the same note as in ELF, little-endian) is the
  * content of the section .dynlib, found by name; no search. */
-int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
-  memset(out, 0, sizeof *out);
+static int read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
+  clear(out);
   int i = dl_pe_section_by_name(p, ".dynlib");
   if (i < 0)
     return dl_seterr(err, DYNLIB_E_NO_METADATA, "%s: no dynlib plugin metadata%s",
@@ -306,6 +359,11 @@ int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
                    "%s: section .dynlib holds no dynlib metadata record", p->name);
 }
 
+int dl_meta_read_pe(const dl_pe *p, dl_meta *out, dynlib_error *err) {
+  memset(out, 0, sizeof *out);
+  return read_pe(p, out, err);
+}
+
 static int read_opened(dl_file *f, const char *path, dl_meta *out,
                        dynlib_error *err) {
   unsigned char head[4];
@@ -316,13 +374,13 @@ static int read_opened(dl_file *f, const char *path, dl_meta *out,
   if (rc == 0 && dl_format_sniff(head, n) == DL_FORMAT_PE) {
     dl_pe p;
     rc = dl_pe_open(&p, dl_file_read_at, f, f->size, path, err);
-    if (rc == 0) rc = dl_meta_read_pe(&p, out, err);
+    if (rc == 0) rc = read_pe(&p, out, err);
     dl_file_close(f);
     return rc;
   }
   dl_elf e;
   if (rc == 0) rc = dl_elf_open(&e, dl_file_read_at, f, f->size, path, err);
-  if (rc == 0) rc = dl_meta_read_elf(&e, dl_file_next_data, out, err);
+  if (rc == 0) rc = read_elf(&e, dl_file_next_data, out, err);
   dl_file_close(f);
   return rc;
 }
@@ -353,7 +411,7 @@ static int from_head(dl_file *f, const char *path, dl_meta *out) {
 
 static int read_deferred(dl_file *f, const char *path, dl_meta *out,
                          dynlib_error *err) {
-  memset(out, 0, sizeof *out);
+  clear(out);
   if (from_head(f, path, out)) {
     dl_file_close(f);
     return 0;
@@ -376,7 +434,17 @@ int dl_meta_read_regular(const char *path, dl_meta *out, dynlib_error *err) {
   return read_deferred(&f, path, out, err);
 }
 
+int dl_meta_read_to(const char *path, int listed, dl_meta_alloc_fn alloc, void *ctx,
+                    dl_meta *out, dynlib_error *err) {
+  dl_file f;
+  memset(out, 0, sizeof *out);
+  out->alloc = alloc;
+  out->alloc_ctx = ctx;
+  if (dl_file_open_deferred(&f, path, listed, err) != 0) return -1;
+  return read_deferred(&f, path, out, err);
+}
+
 void dl_meta_free(dl_meta *m) {
-  free(m->json);
+  drop_text(m, m->json);
   m->json = NULL;
 }

@@ -18,11 +18,16 @@ enum { DL_META_NOTE = 1, DL_META_SECTION, DL_META_SEARCH };
  * allocate). */
 #define DL_META_MAX_JSON (1u << 20)
 
+/* Memory for a record's text (dl_meta_read_to): n bytes or NULL. */
+typedef void *(*dl_meta_alloc_fn)(void *ctx, size_t n);
+
 typedef struct dl_meta {
-  char *json;        /* malloc'd, NUL-terminated */
+  char *json;        /* NUL-terminated; malloc'd unless alloc is set */
   size_t length;
   uint32_t format, abi;
   int source;        /* DL_META_* */
+  dl_meta_alloc_fn alloc; /* where json came from (NULL: malloc) */
+  void *alloc_ctx;
 } dl_meta;
 
 /* Optional: the next offset >= off holding data (SEEK_DATA), so the search
@@ -49,6 +54,13 @@ int dl_meta_read(const char *path, dl_meta *out, dynlib_error *err);
  * checked with fstat. One system call fewer per file of a scan. */
 int dl_meta_read_regular(const char *path, dl_meta *out, dynlib_error *err);
 
+/* dl_meta_read (listed: dl_meta_read_regular) with the text in memory from
+ * alloc(ctx, n), which the caller owns: a scan takes it from blocks it
+ * frees at once, not one malloc per file. */
+int dl_meta_read_to(const char *path, int listed, dl_meta_alloc_fn alloc, void *ctx,
+                    dl_meta *out, dynlib_error *err);
+
+/* Frees the text (unless it came from alloc); out is then empty. */
 void dl_meta_free(dl_meta *m);
 
 /* The search alone over [0, size) in bounded chunks, for the fuzzer and the
