@@ -8,12 +8,11 @@
 -- target's, as its C compiler reports them.
 local dynlib = require("dynlib")
 local H = require("helper")
-if H.posix_only("calls_diff_spec.lua", H.POSIX_TOOLS) then return end
 package.path = "spec/gen/?.lua;" .. package.path
 local types = require("calls_types")
 
 local sigs = dofile(H.fixture("calls/gencalls.lua"))
-local lib = assert(dynlib.open(H.fixture("calls/libgencalls.so")))
+local lib = assert(dynlib.open(H.fixture("calls/libgencalls." .. (H.windows and "dll" or "so"))))
 local get_u = lib:func("uint64_t get_u(int)")
 local get_d = lib:func("double get_d(int)")
 local get_s = lib:func("const char *get_s(int)")
@@ -32,9 +31,26 @@ for t, ty in ipairs(types) do
 end
 
 -- Where dynlib has its register fast path (docs/design.md section 6): stated
--- here, not asked of dynlib, so that a build that lost it fails.
-local FAST_PATH = (dynlib.arch == "x86_64" or dynlib.arch == "aarch64")
-  and dynlib.os ~= "windows"
+-- here, not asked of dynlib, so that a build that lost it fails. x86-64
+-- System V and AArch64 count each register class on its own, so mixed
+-- integer/floating signatures fit too; Win64 assigns registers by position,
+-- so only signatures of one class are fast there. i386: libffi only.
+local FAST_PATH = dynlib.arch == "x86_64" or dynlib.arch == "aarch64"
+local FAST_MIXED = FAST_PATH and dynlib.os ~= "windows"
+
+-- The path a signature must take by default on this target: at most 6
+-- integer-class and 8 floating arguments, and mixed only where allowed.
+local function expected_path(sig)
+  local nint, nfp = 0, 0
+  for _, t in ipairs(sig.args) do
+    local k = types[t].k
+    if k == "f" or k == "d" then nfp = nfp + 1 else nint = nint + 1 end
+  end
+  local fits = nint <= 6 and nfp <= 8
+  if not FAST_PATH or not fits then return "ffi" end
+  if nint > 0 and nfp > 0 and not FAST_MIXED then return "ffi" end
+  return "fast"
+end
 
 local function is_narrow_int(ty)
   return (ty.k == "i" or ty.k == "u" or ty.k == "b") and ty.bits < 64
@@ -149,23 +165,39 @@ describe("typed calls, differential", function()
   end)
 
   it("uses both paths: the fast one where registers suffice, libffi beyond", function()
-    local fast, ffi, narrow = 0, 0, 0
+    local fast, ffi, narrow, mixed, one_class_fp = 0, 0, 0, 0, 0
     for _, sig in ipairs(sigs) do
       local path = dynlib.call_path(lib:func(sig.proto))
+      assert.equal(expected_path(sig), path, sig.proto)
+      local has_int, has_fp = false, false
+      for _, t in ipairs(sig.args) do
+        local k = types[t].k
+        if k == "f" or k == "d" then has_fp = true else has_int = true end
+      end
       if path == "fast" then
         fast = fast + 1
         local has_narrow = types[sig.ret] and is_narrow_int(types[sig.ret])
         for _, t in ipairs(sig.args) do has_narrow = has_narrow or is_narrow_int(types[t]) end
         if has_narrow then narrow = narrow + 1 end
+        if has_int and has_fp then mixed = mixed + 1 end
+        if has_fp and not has_int then one_class_fp = one_class_fp + 1 end
       else
         ffi = ffi + 1
       end
       assert.equal("ffi", dynlib.call_path(lib:func(sig.proto, {ffi = true})))
     end
-    if FAST_PATH then
+    if FAST_MIXED then
       assert.is_true(fast > 100, fast .. " fast")
       assert.is_true(narrow > 80, narrow .. " fast with narrow integers")
+      assert.is_true(mixed > 20, mixed .. " fast with both register classes")
       assert.is_true(ffi > 10, ffi .. " through libffi")
+    elseif FAST_PATH then
+      -- Win64: integer-class only or floating only, never both.
+      assert.equal(0, mixed)
+      assert.is_true(fast > 100, fast .. " fast")
+      assert.is_true(narrow > 60, narrow .. " fast with narrow integers")
+      assert.is_true(one_class_fp > 10, one_class_fp .. " fast with only floating arguments")
+      assert.is_true(ffi > 100, ffi .. " through libffi")
     else
       -- No fast path on this target (DL_HAVE_FAST_PATH is 0): every call,
       -- by default too, must go through libffi.

@@ -7,9 +7,8 @@
 -- again.
 local dynlib = require("dynlib")
 local H = require("helper")
-if H.posix_only("entries_spec.lua", H.POSIX_TOOLS) then return end
 
-local path = H.fixture("calls/libcalls.so")
+local path = H.fixture("calls/libcalls." .. (H.windows and "dll" or "so"))
 local lib = assert(dynlib.open(path))
 local deref_int = lib:func("int deref_int(const void *)")
 
@@ -160,9 +159,39 @@ describe("specialised entries", function()
     for _, m in ipairs(made) do m[1](table.unpack(m[2], 1, m[2].n)) end -- all work while open
     l:close()
     for _, m in ipairs(made) do
-      assert.matches("^dynlib: closed: .*libcalls%.so: '[%w_]+' called after its library handle was closed",
+      assert.matches("^dynlib: closed: .*libcalls%.%a+: '[%w_]+' called after its library handle was closed",
         err_of(m[1], table.unpack(m[2], 1, m[2].n)), m[3])
     end
+  end)
+end)
+
+describe("the path each shape takes", function()
+  -- Stated per target, not asked of dynlib (docs/design.md section 6):
+  -- System V and AArch64 fit mixed integer/floating signatures in their
+  -- registers; Win64 assigns registers by position, so only one-class
+  -- signatures are fast there; i386 has libffi only.
+  local FAST = dynlib.arch == "x86_64" or dynlib.arch == "aarch64"
+  local MIXED = FAST and not H.windows
+  local function want(fast) return fast and "fast" or "ffi" end
+  it("is fast for one register class everywhere, for both where classes count apart", function()
+    for _, c in ipairs({
+      {"void noop(void)", FAST}, {"int add(int, int)", FAST},
+      {"int64_t sum6(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t)", FAST},
+      {"size_t my_strlen(const char *)", FAST}, {"void *echo_ptr(void *)", FAST},
+      {"double addd(double, double)", FAST}, {"float addf(float, float)", FAST},
+      {"float echo_float(float)", FAST},
+      {"double mixed(int, double, int, float, long, double)", MIXED},
+      {"long many_ints(long, long, long, long, long, long, long, long)", false},
+      {"double many_doubles(double, double, double, double, double, double, double, double, "
+         .. "double, double)", false},
+    }) do
+      local f = lib:func(c[1])
+      assert.equal(want(c[2]), dynlib.call_path(f), c[1])
+      assert.equal("ffi", dynlib.call_path(lib:func(c[1], {ffi = true})), c[1])
+    end
+    assert.equal(2.5, lib:func("float addf(float, float)")(1, 1.5))
+    assert.equal(-0.25, lib:func("float echo_float(float)")(-0.25))
+    assert.equal(1 + 2 + 3 + 4 + 5 + 6, lib:func("double mixed(int, double, int, float, long, double)")(1, 2, 3, 4, 5, 6))
   end)
 end)
 

@@ -352,15 +352,17 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *ud) {
 /* ---- the entry pool ---------------------------------------------------- */
 /*
  * libffi's closure entry decodes every argument from its cif on every call
- * (about 300 instructions: a third of a comparator's cost). Where the
- * register ABI is the one the fast call path relies on (x86-64 System V,
- * little-endian AArch64), a callback whose arguments are all integer-class
+ * (about 300 instructions: a third of a comparator's cost). Where each
+ * register class is assigned on its own (DL_FAST_MIXED: x86-64 System V,
+ * little-endian AArch64; not Win64, where the entries' fifth and sixth
+ * parameters would be stack slots the caller may not have written), a
+ * callback whose arguments are all integer-class
  * (at most 6) and whose result is too takes instead one of a fixed pool of
  * compiled entries: entry k reads the six integer argument registers (those
  * the caller did not set are read, never used) and calls slot k's callback.
  * No executable memory is made; with the pool full, libffi serves.
  */
-#if DL_HAVE_FAST_PATH && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if DL_FAST_MIXED && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define CB_POOL 128
 
 static ldl_cb *pool[CB_POOL]; /* atomic: claimed and released by any state */

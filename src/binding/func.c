@@ -157,7 +157,7 @@ void ldl_fn_disarm_all(lua_State *L, int idx) {
   lua_pop(L, 1);
 }
 
-#if DL_HAVE_FAST_PATH
+#if DL_HAVE_FAST_PATH /* only the fast entries read the word for both */
 /* After a fast entry's call, the word was raised: by the closed stub, or
  * by a callback that failed (perhaps another state's: then nothing). */
 COLD static void call_trouble(lua_State *L) {

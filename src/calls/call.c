@@ -10,6 +10,15 @@
  * 32-bit pattern in the low half of a vector register; narrow integer
  * results are truncated, since the upper bits of the register are
  * undefined. Everything else goes through a prepared libffi call.
+ *
+ * Win64 assigns registers by position (a double second argument goes in
+ * XMM1 whatever the first is), so only one-class signatures take the fast
+ * path there: all integer-class through the all-uint64_t shape, all
+ * floating through the all-double one. Arguments past the fourth go in
+ * 8-byte stack slots after the caller's 32-byte shadow space, which the
+ * compiler provides for any call through a prototype; a float's slot holds
+ * its bits in the low half, as the double image we pass does. Extra
+ * arguments are harmless: the caller owns and pops its stack.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -17,7 +26,7 @@
 
 #include "calls/call.h"
 
-#define MAX_INT_REGS 6 /* x86-64: rdi rsi rdx rcx r8 r9 (AArch64 has 8) */
+#define MAX_INT_REGS 6 /* System V's rdi..r9 (AArch64 has 8; Win64 4 + stack) */
 #define MAX_FP_REGS 8
 
 ffi_type *dl_ffi_type(const dl_type *t) {
@@ -73,7 +82,9 @@ int dl_call_prepare(dl_callable *c, const dl_sig *sig, void *fn,
     else nint++;
   }
   if (nint <= MAX_INT_REGS && nfp == 0) c->path = DL_PATH_INT;
-  else if (nint <= MAX_INT_REGS && nfp <= MAX_FP_REGS) c->path = DL_PATH_MIXED;
+  else if (nint == 0 && nfp <= MAX_FP_REGS) c->path = DL_PATH_FP;
+  else if (DL_FAST_MIXED && nint <= MAX_INT_REGS && nfp <= MAX_FP_REGS)
+    c->path = DL_PATH_MIXED;
   return 0;
 }
 
@@ -123,32 +134,51 @@ static float reg_float(double d) {
 
 typedef uint64_t u64;
 typedef double (*int_fp_fn)(u64, u64, u64, u64, u64, u64);
+typedef u64 (*fp_fn)(double, double, double, double, double, double, double,
+                     double);
+typedef double (*fp_fp_fn)(double, double, double, double, double, double,
+                           double, double);
+#if DL_FAST_MIXED
 typedef u64 (*mixed_fn)(u64, u64, u64, u64, u64, u64, double, double, double,
                         double, double, double, double, double);
 typedef double (*mixed_fp_fn)(u64, u64, u64, u64, u64, u64, double, double,
                               double, double, double, double, double, double);
+#endif
 
 /* Object pointer to function pointer of a given shape (ABI-exact here). */
 #define AS_FN(type, p) ((type)(uintptr_t)(p))
+#define FR8(fr) fr[0], fr[1], fr[2], fr[3], fr[4], fr[5], fr[6], fr[7]
+#define IR6(ir) ir[0], ir[1], ir[2], ir[3], ir[4], ir[5]
+
+/* The raw integer result register, by the path's shape. */
+static u64 call_int_ret(const dl_callable *c, const u64 *ir, const double *fr) {
+  if (c->path == DL_PATH_INT) return dl_call_ints(c, ir);
+#if DL_FAST_MIXED
+  if (c->path == DL_PATH_MIXED)
+    return AS_FN(mixed_fn, c->fn)(IR6(ir), FR8(fr));
+#endif
+  return AS_FN(fp_fn, c->fn)(FR8(fr));
+}
+
+/* The raw floating result register, by the path's shape. */
+static double call_fp_ret(const dl_callable *c, const u64 *ir,
+                          const double *fr) {
+  if (c->path == DL_PATH_INT) return AS_FN(int_fp_fn, c->fn)(IR6(ir));
+#if DL_FAST_MIXED
+  if (c->path == DL_PATH_MIXED)
+    return AS_FN(mixed_fp_fn, c->fn)(IR6(ir), FR8(fr));
+#endif
+  return AS_FN(fp_fp_fn, c->fn)(FR8(fr));
+}
 
 void dl_call_regs(const dl_callable *c, const uint64_t *ir, const double *fr,
                   dl_value *ret) {
   const dl_sig *sig = c->sig;
   if (!c->ret_fp) {
-    u64 raw = c->path == DL_PATH_INT
-                  ? dl_call_ints(c, ir)
-                  : AS_FN(mixed_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4],
-                                           ir[5], fr[0], fr[1], fr[2], fr[3],
-                                           fr[4], fr[5], fr[6], fr[7]);
-    dl_narrow(&sig->ret, raw, ret);
+    dl_narrow(&sig->ret, call_int_ret(c, ir, fr), ret);
     return;
   }
-  double d = c->path == DL_PATH_INT
-                 ? AS_FN(int_fp_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4],
-                                           ir[5])
-                 : AS_FN(mixed_fp_fn, c->fn)(ir[0], ir[1], ir[2], ir[3], ir[4],
-                                             ir[5], fr[0], fr[1], fr[2], fr[3],
-                                             fr[4], fr[5], fr[6], fr[7]);
+  double d = call_fp_ret(c, ir, fr);
   if (sig->ret.kind == DL_FLOAT) ret->f = reg_float(d);
   else ret->d = d;
 }

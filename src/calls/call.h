@@ -1,7 +1,8 @@
 /*
  * call.h - calling a C function described by a dl_sig: a prepared libffi
  * call for every signature, and a register fast path where the ABI makes it
- * exact (x86-64 System V, AArch64).
+ * exact (x86-64 System V, AArch64, and on Win64 for signatures of one
+ * register class).
  */
 #ifndef DYNLIB_CALL_H
 #define DYNLIB_CALL_H
@@ -10,13 +11,24 @@
 
 #include "calls/sig.h"
 
-/* 1 where the register fast path is exact (x86-64 System V, AArch64): then
+/* 1 where the register fast path is exact for some signatures: then
  * dl_call_ints and dl_call_doubles exist and dl_call_prepare may choose a
- * fast path. 0 elsewhere: every call goes through libffi. */
+ * fast path. 0 elsewhere (i386): every call goes through libffi.
+ * - x86-64 System V and AArch64 assign integer-class and floating arguments
+ *   to their registers each class on its own, in order.
+ * - Win64 assigns the first four arguments to RCX, RDX, R8, R9 or
+ *   XMM0-XMM3 by position, the rest to 8-byte stack slots: a signature of
+ *   one class (only integer-class, or only float/double arguments) is then
+ *   exact through a prototype of that class, a mixed one is not. */
 #if (defined(__x86_64__) && !defined(_WIN32)) || defined(__aarch64__)
 #define DL_HAVE_FAST_PATH 1
+#define DL_FAST_MIXED 1 /* classes counted apart: mixed signatures too */
+#elif defined(__x86_64__) && defined(_WIN64)
+#define DL_HAVE_FAST_PATH 1
+#define DL_FAST_MIXED 0 /* by position: mixed signatures stay on libffi */
 #else
 #define DL_HAVE_FAST_PATH 0
+#define DL_FAST_MIXED 0
 #endif
 
 /* One argument or result, already converted and range-checked. Integers
@@ -57,12 +69,13 @@ typedef union dl_ffi_ret {
 } dl_ffi_ret;
 
 /* The fast path's shapes: integer-class arguments go in the integer
- * registers, float and double ones in the vector registers, each class
- * counted on its own (as both ABIs assign them). */
+ * registers, float and double ones in the vector registers (then the stack
+ * on Win64, in 8-byte slots either way). */
 enum {
   DL_PATH_FFI = 0,
   DL_PATH_INT,  /* only integer-class arguments (<= 6) */
-  DL_PATH_MIXED /* <= 6 integer-class and <= 8 floating arguments */
+  DL_PATH_FP,   /* only float/double arguments (1 to 8) */
+  DL_PATH_MIXED /* <= 6 integer-class and <= 8 floating (DL_FAST_MIXED) */
 };
 
 typedef struct dl_callable {
