@@ -800,9 +800,9 @@ void ldl_cdata_store(lua_State *L, int idx, dl_ctid type, void *p,
 #define STATE(L) ((cstate *)lua_touserdata(L, lua_upvalueindex(1)))
 
 /* v.name, v[i] in general: fields, pointers, views, and every error. */
-static __attribute__((noinline)) int index_any(lua_State *L) {
+static __attribute__((noinline)) int index_any(lua_State *L,
+                                               const ldl_cd *c) {
   cstate *S = STATE(L);
-  const ldl_cd *c = lua_touserdata(L, 1);
   unsigned char *a;
   slot es;
   const slot *s;
@@ -836,7 +836,7 @@ static int cd_index(lua_State *L) {
       return 1;
     }
   }
-  return index_any(L);
+  return index_any(L, c);
 }
 
 static int const_error(lua_State *L, const where *w) {
