@@ -75,11 +75,9 @@ end
 
 -- Instructions per call: callgrind counts of N calls minus 0 calls.
 if not callgrind then return end
+local H = require("helper") -- spec/helper.lua: the callgrind count the benches share
 local function instructions(i, side, n)
-  local cmd = ("valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 bench/call_bench.lua "
-    .. "callgrind-one %d %s %d 2>&1"):format(i, side, n)
-  local out = io.popen(cmd):read("a")
-  return tonumber((out:match("Collected : (%d+)")))
+  return H.callgrind("bench/call_bench.lua", "callgrind-one", i, side, n)
 end
 local n = 20000
 print(("%-32s %10s %10s %8s %8s"):format("call (callgrind)", "dynlib Ir", "hand Ir", "ratio", "target"))
@@ -95,5 +93,5 @@ end
 local ffi_case = cases[#cases]
 local hand_ffi = (instructions(#cases, "hand_ffi", n) - instructions(#cases, "hand_ffi", 0)) / n
 print(("libffi's floor: a hand-written binding through ffi_call %.1f Ir (%.2fx the direct one; "
-  .. "ffi_call alone %.1f); dynlib's libffi path is %.2fx that binding"):format(hand_ffi,
+  .. "ffi_call alone %.1f), so no libffi path meets 2x; dynlib's is %.2fx that binding"):format(hand_ffi,
   hand_ffi / ffi_case.floor, hand_ffi - ffi_case.floor, ffi_case.ours / hand_ffi))

@@ -103,11 +103,9 @@ end
 if os.getenv("DYNLIB_BENCH_CALLGRIND") == "0" or not io.popen("command -v valgrind"):read("l") then
   return
 end
+local H = require("helper") -- spec/helper.lua: the callgrind count the benches share
 local function instructions(i, n)
-  local cmd = ("valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 bench/callback_bench.lua "
-    .. "callgrind-one %d %d 2>&1"):format(i, n)
-  local out = io.popen(cmd):read("a")
-  return tonumber((out:match("Collected : (%d+)")))
+  return H.callgrind("bench/callback_bench.lua", "callgrind-one", i, n)
 end
 local n = 20000
 local ir = {}
@@ -128,9 +126,7 @@ local compares = 0
 fill()
 hand.sort(hand.comparator(function(a, b) compares = compares + 1 return a - b end), sortbuf.ptr, SORT_N)
 local function sort_instructions(i, sorted)
-  local cmd = ("valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 bench/callback_bench.lua "
-    .. "callgrind-sort %d %d 2>&1"):format(i, sorted)
-  return tonumber((io.popen(cmd):read("a"):match("Collected : (%d+)")))
+  return H.callgrind("bench/callback_bench.lua", "callgrind-sort", i, sorted)
 end
 local sorted_ir = {}
 for i = 1, 2 do -- the floor and the typed comparator (the others read the 8-element array)

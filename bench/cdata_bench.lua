@@ -70,11 +70,9 @@ for _, c in ipairs(cases) do
 end
 
 if os.getenv("DYNLIB_BENCH_CALLGRIND") ~= "0" and io.popen("command -v valgrind"):read("l") then
+  local H = require("helper") -- spec/helper.lua: the callgrind count the benches share
   local function instructions(i, side, n)
-    local cmd = ("valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 "
-      .. "bench/cdata_bench.lua callgrind-one %d %s %d 2>&1"):format(i, side, n)
-    local out = io.popen(cmd):read("a")
-    return tonumber((out:match("Collected : (%d+)")))
+    return H.callgrind("bench/cdata_bench.lua", "callgrind-one", i, side, n)
   end
   local n = 20000
   print(("%-28s %10s %10s %8s %8s"):format("access (callgrind)", "dynlib Ir", "hand Ir",

@@ -93,12 +93,7 @@ local have_valgrind = probe:read("l")
 probe:close() -- now: the memory part counts descriptors
 if os.getenv("DYNLIB_BENCH_CALLGRIND") ~= "0" and have_valgrind then
   local function instructions(mode, n)
-    local cmd = ("valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 bench/open_bench.lua "
-      .. "callgrind-open %s %d %q 2>&1"):format(mode, n, fixdir)
-    local p = io.popen(cmd)
-    local out = p:read("a")
-    p:close()
-    return tonumber((out:match("Collected : (%d+)")))
+    return H.callgrind("bench/open_bench.lua", "callgrind-open", mode, n, fixdir)
   end
   local n = 10000
   local by_name = (instructions("name", n) - instructions("name", 0)) / n

@@ -203,4 +203,22 @@ function H.syscalls_by_name(code, setup)
   return by
 end
 
+-- Instructions run by a child `lua5.4 script args...` (each argument
+-- formatted with %s), counted by callgrind: the benches subtract the
+-- counts of n calls and of none. nil without valgrind, or when
+-- DYNLIB_BENCH_CALLGRIND=0. The pipe is closed at once: benches count
+-- descriptors.
+function H.callgrind(script, ...)
+  if os.getenv("DYNLIB_BENCH_CALLGRIND") == "0" or H.sh("command -v valgrind || true") == "" then
+    return nil
+  end
+  local args = {}
+  for i = 1, select("#", ...) do args[i] = H.quote(tostring((select(i, ...)))) end
+  local p = io.popen(("valgrind --tool=callgrind --callgrind-out-file=/dev/null lua5.4 %s %s 2>&1")
+    :format(script, table.concat(args, " ")))
+  local out = p:read("a")
+  p:close()
+  return tonumber((out:match("Collected : (%d+)")))
+end
+
 return H
