@@ -104,12 +104,14 @@ COLD static void not_integer(lua_State *L, int i, const dl_sig *sig) {
   lua_State *prev_state_ = ldl_current_L; \
   ldl_current_L = (L)
 #define STATE_LEAVE() (ldl_current_L = prev_state_)
-#define CB_CHECK(L)                                                        \
+/* After each call, one relaxed load of the word; handler when it moved. */
+#define WORD_CHECK(L, handler)                                             \
   do {                                                                     \
     if (__builtin_expect(                                                  \
             __atomic_load_n(&ldl_callback_errors, __ATOMIC_RELAXED) != 0, 0)) \
-      ldl_raise_callback_error(L);                                         \
+      handler(L);                                                          \
   } while (0)
+#define CB_CHECK(L) WORD_CHECK(L, ldl_raise_callback_error)
 
 COLD static int closed_error(lua_State *L, const ldl_fn *f) {
   return luaL_error(L, "dynlib: closed: %s: '%s' called after its library "
@@ -169,12 +171,7 @@ COLD static void call_trouble(lua_State *L) {
   ldl_raise_callback_error(L);
 }
 
-#define TROUBLE_CHECK(L)                                                   \
-  do {                                                                     \
-    if (__builtin_expect(                                                  \
-            __atomic_load_n(&ldl_callback_errors, __ATOMIC_RELAXED) != 0, 0)) \
-      call_trouble(L);                                                     \
-  } while (0)
+#define TROUBLE_CHECK(L) WORD_CHECK(L, call_trouble)
 #endif
 
 COLD static int count_error(lua_State *L, int n) {
