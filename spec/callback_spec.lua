@@ -130,6 +130,17 @@ describe("dynlib.callback", function()
     assert.same({-1, 65535, -1, true, 200}, got)
   end)
 
+  it("receives mixed integer and floating arguments in their places, past the registers too", function()
+    local got
+    local f = dynlib.callback("double(int, double, int, float, long, double)", function(...)
+      got = {...}
+      return 2.5
+    end)
+    assert.equal(3.5, lib:func("double call_mixed(void *)")(f))
+    assert.same({1, 0.5, -2, 0.25, -3, 0.125}, got)
+    f:free()
+  end)
+
   it("refuses bad prototypes and non-functions", function()
     assert.has_error(function() dynlib.callback("int(int", print) end)
     assert.has_error(function() dynlib.callback("int(int)", 42) end)
