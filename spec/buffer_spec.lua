@@ -1,7 +1,6 @@
 -- dynlib.buffer: C memory owned by Lua, every access bounds-checked.
 local dynlib = require("dynlib")
 local H = require("helper")
-if H.posix_only("buffer_spec.lua", H.POSIX_TOOLS) then return end
 
 describe("dynlib.buffer", function()
   it("is zeroed memory of a size, or a copy of a string", function()
@@ -34,8 +33,9 @@ describe("dynlib.buffer", function()
   end)
 
   it("passes to C as its data: snprintf writes into it, qsort sorts it", function()
-    local c = assert(dynlib.open("c"))
-    local snprintf = c:func("int snprintf(char *buf, size_t n, const char *fmt, ...)")
+    local c = assert(dynlib.open(H.LIBC)) -- msvcrt on Windows, whose snprintf is _snprintf
+    local snprintf = c:func((H.windows and "_snprintf" or "snprintf"),
+      "int(char *buf, size_t n, const char *fmt, ...)")
     local out = dynlib.buffer(32)
     assert.equal(9, snprintf(out, #out, "%d-%s", 1234, "abcd"))
     assert.equal("1234-abcd", out:read(0, 9))

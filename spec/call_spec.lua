@@ -2,13 +2,14 @@
 -- range edges, both call paths, lifetime, and the README's examples.
 local dynlib = require("dynlib")
 local H = require("helper")
-if H.posix_only("call_spec.lua", H.POSIX_TOOLS) then return end
 
-local lib = assert(dynlib.open(H.fixture("calls/libcalls.so")))
+-- On Windows the fixture is a DLL and the C library is msvcrt (H.LIBC).
+local CALLS = "calls/libcalls." .. H.SO
+local lib = assert(dynlib.open(H.fixture(CALLS)))
 
 -- The target's C types as its C compiler sees them (the fixture reports
 -- them), never as the host's or as dynlib's parser does: char is unsigned on
--- AArch64, long and size_t have 32 bits on i686.
+-- AArch64, long and size_t have 32 bits on i686, long has 32 on Win64.
 local c_type_size = lib:func("int c_type_size(const char *)")
 local c_type_signed = lib:func("int c_type_signed(const char *)")
 local function c_type(name)
@@ -82,10 +83,10 @@ describe("prototype parsing", function()
     assert.equal("FILE *", sig("FILE *fopen(const char *, const char *)").ret.name)
     assert.equal("pointer", sig("int sqlite3_open(const char *, sqlite3 **db)").args[2].kind)
     assert.has_error(function() sig("int f(FILE f)") end)
-    local c = assert(dynlib.open("c"))
+    local c = assert(dynlib.open(H.LIBC))
     local fopen = c:func("FILE *fopen(const char *path, const char *mode)")
     local fclose = c:func("int fclose(FILE *)")
-    local f = fopen("/dev/null", "r")
+    local f = fopen(H.fixture(CALLS), "rb") -- a file every target has
     assert.is_true(H.is_pointer(f))
     assert.equal(0, fclose(f))
     assert.is_nil(fopen("/nonexistent/file", "r"))
@@ -153,7 +154,8 @@ describe("lib:func", function()
     assert.matches("not_there", msg, 1, true)
   end)
 
-  it("raises on {last_error = true} outside Windows, naming dynlib.os", function()
+  H.it_if(not H.windows, "GetLastError is Windows' own: windows_spec.lua reads it there")(
+    "raises on {last_error = true} outside Windows, naming dynlib.os", function()
     local ok, err = pcall(lib.func, lib, "int add(int, int)", {last_error = true})
     assert.is_false(ok)
     assert.matches("GetLastError", err, 1, true)
@@ -177,13 +179,15 @@ describe("lib:func", function()
     assert.equal("-1 4294967295 5", format("%d %u %d", -1, 0xFFFFFFFF, 5))
     assert.equal("1099511627776 7", format("%lld %d", 1 << 40, 7))
     assert.equal("plain", format("plain"))
-    assert.equal("(nil)", format("%p", nil))
+    -- NULL as the C library prints it: msvcrt's vsnprintf on Windows.
+    assert.equal(H.windows and ("0"):rep(16) or "(nil)", format("%p", nil))
     assert.equal("abc", format("%s", dynlib.buffer("abc\0"))) -- a buffer as its data
     assert.equal(1 + 2 - 3 + 40, lib:func("long sum_l(int n, ...)")(4, 1, 2, -3, 40))
     assert.equal(-(1 << 40), lib:func("long long sum_ll(int n, ...)")(3, 1 << 40, 1 << 41, -(1 << 42)))
     assert.equal(6.75, lib:func("double sum_d(int n, ...)")(3, 1.5, 2.25, 3.0))
-    local c = assert(dynlib.open("c"))
-    local snprintf = c:func("int snprintf(char *buf, size_t n, const char *fmt, ...)")
+    local c = assert(dynlib.open(H.LIBC))
+    local snprintf = c:func(H.windows and "int _snprintf(char *buf, size_t n, const char *fmt, ...)"
+      or "int snprintf(char *buf, size_t n, const char *fmt, ...)")
     assert.equal(5, snprintf(nil, 0, "%d", 12345)) -- the length it would write
     assert.has_error(function() format() end,
       "wrong number of arguments to 'format' (at least 1 expected, got 0)")
@@ -349,7 +353,7 @@ end)
 
 describe("a function's lifetime", function()
   it("keeps its library loaded while the function is reachable", function()
-    local path, dir = H.private_copy("calls/libcalls.so")
+    local path, dir = H.private_copy(CALLS)
     local add
     do
       local l = assert(dynlib.open(path))
@@ -367,15 +371,15 @@ describe("a function's lifetime", function()
   end)
 
   it("raises 'dynlib: closed:' after lib:close(), even when another handle keeps it loaded", function()
-    local l1 = assert(dynlib.open(H.fixture("calls/libcalls.so")))
-    local l2 = assert(dynlib.open(H.fixture("calls/libcalls.so")))
+    local l1 = assert(dynlib.open(H.fixture(CALLS)))
+    local l2 = assert(dynlib.open(H.fixture(CALLS)))
     local add = l1:func("int add(int, int)")
     local add_ffi = l1:func("int add(int, int)", {ffi = true})
     l1:close()
     assert.has_error(function() add(1, 2) end)
     local ok, err = pcall(add_ffi, 1, 2)
     assert.is_false(ok)
-    assert.matches("^dynlib: closed: .*libcalls%.so: 'add' called after its library handle was closed", err)
+    assert.matches("^dynlib: closed: .*libcalls%." .. H.SO .. ": 'add' called after its library handle was closed", err)
     assert.equal(3, l2:func("int add(int, int)")(1, 2))
     local f, _, code = l1:func("int add(int, int)")
     assert.is_nil(f)
@@ -385,7 +389,8 @@ describe("a function's lifetime", function()
 end)
 
 describe("the README's examples", function()
-  it("cos from libm, crc32 from libz, strlen from libc", function()
+  H.it_if(not H.windows, "libm, libz and libc by their Linux names; Windows has none of them")(
+    "cos from libm, crc32 from libz, strlen from libc", function()
     local m <close> = assert(dynlib.open("m"))
     assert.equal(1.0, m:func("double cos(double)")(0))
     local z = assert(dynlib.open("z"))
@@ -395,5 +400,11 @@ describe("the README's examples", function()
     assert.equal(11, c:func("size_t strlen(const char *s)")("hello world"))
     z:close()
     c:close()
+  end)
+
+  H.it_if(H.windows, "msvcrt is Windows' C library")("cos and strlen from msvcrt on Windows", function()
+    local c <close> = assert(dynlib.open("msvcrt"))
+    assert.equal(1.0, c:func("double cos(double)")(0))
+    assert.equal(11, c:func("size_t strlen(const char *s)")("hello world"))
   end)
 end)

@@ -59,6 +59,13 @@ function H.fixture(name)
   return H.fixtures .. "/" .. name
 end
 
+-- A shared library's file extension on the target, for fixtures built on
+-- every target ("calls/libcalls." .. H.SO).
+H.SO = H.windows and "dll" or "so"
+-- The C library by the name dynlib.open takes: msvcrt on Windows (qsort,
+-- strlen, _snprintf; its own names for POSIX functions), libc elsewhere.
+H.LIBC = H.windows and "msvcrt" or "c"
+
 -- Runs a shell command; returns its standard output and whether it succeeded.
 function H.sh(cmd)
   local p = assert(io.popen(cmd, "r"))
@@ -133,8 +140,11 @@ function H.is_pointer(v)
   return type(v) == "userdata" and getmetatable(v) == nil
 end
 
--- Is a file with this path mapped into this process (/proc/self/maps)?
+-- Is a file with this path mapped into this process (/proc/self/maps)? On
+-- Windows, which has no /proc, the loader's own answer: a module of this
+-- path (GetModuleHandleExW, which dynlib.is_loaded asks).
 function H.is_mapped(path)
+  if H.windows then return dynlib_core.is_loaded(path) end
   local real = H.sh("realpath -e " .. H.quote(path) .. " 2>/dev/null"):gsub("%s+$", "")
   if real == "" then real = path end
   for line in io.lines("/proc/self/maps") do
