@@ -107,11 +107,7 @@ local cclib = assert(dynlib.open(H.fixture("ccall/libccall." .. (H.windows and "
 local C = cclib:cdef(assert(H.read("spec/fixtures/ccall/ccall.h")))
 local PACKED_IN_MEMORY = dynlib.arch == "x86_64" and not H.windows
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok, "no error")
-  return tostring(e)
-end
+local err = H.err
 
 describe("structs and unions by value", function()
   it("small integer structs: a table or an object in, a new object out", function()

@@ -1,6 +1,7 @@
 -- Typed memory: dynlib.new objects (owned by Lua, every access checked),
 -- typed pointers, dynlib.cast, dynlib.typeof, dynlib.string.
 local dynlib = require("dynlib")
+local H = require("helper")
 
 dynlib.cdef([[
   struct cd_point { int32_t x, y; };
@@ -21,12 +22,7 @@ dynlib.cdef([[
   struct cd_flex { int n; double items[]; };
 ]])
 
--- The message of the error f raises.
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok, "no error")
-  return tostring(e)
-end
+local err = H.err -- the message of the error f raises
 
 describe("dynlib.new", function()
   it("makes zeroed scalar objects holding one value, v[0]", function()

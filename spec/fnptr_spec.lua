@@ -18,11 +18,7 @@ local function fp(ptype, name)
   return dynlib.cast(ptype, assert(cclib:sym(name)))
 end
 
-local function raised(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok, "no error")
-  return tostring(e)
-end
+local raised = H.err
 
 describe("function pointers by value", function()
   it("pass a small integer struct as an object or a table, and return a new object", function()

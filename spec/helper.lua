@@ -74,6 +74,14 @@ function H.sh(cmd)
   return out, ok == true
 end
 
+-- The message of the error f(...) raises (fails the spec when it raises
+-- none).
+function H.err(f, ...)
+  local ok, e = pcall(f, ...)
+  assert(not ok, "no error")
+  return tostring(e)
+end
+
 function H.quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end

@@ -5,11 +5,7 @@
 local dynlib = require("dynlib")
 local H = require("helper")
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert.is_false(ok, "no error")
-  return tostring(e)
-end
+local err = H.err
 
 local libc = assert(dynlib.open(H.windows and "msvcrt" or "c"))
 
