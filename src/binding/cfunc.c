@@ -29,19 +29,15 @@ typedef struct ldl_cfn {
 
 /* ---- types ------------------------------------------------------------- */
 
-static const dl_ctype *ty(const dl_creg *reg, dl_ctid id) {
-  return dl_creg_type(reg, id);
-}
-
 static int is_void_ptr(const dl_creg *reg, dl_ctid id) {
-  const dl_ctype *t = ty(reg, id);
-  return t->kind == DL_C_PTR && ty(reg, t->base)->kind == DL_C_VOID;
+  const dl_ctype *t = dl_creg_type(reg, id);
+  return t->kind == DL_C_PTR && dl_creg_type(reg, t->base)->kind == DL_C_VOID;
 }
 
 /* The scalar signature a function type has, when func.c's paths take it:
  * 1 and *sig filled, else 0. */
 static int scalar_shape(dl_creg *reg, dl_ctid id, int result, dl_type *out) {
-  const dl_ctype *t = ty(reg, id);
+  const dl_ctype *t = dl_creg_type(reg, id);
   memset(out, 0, sizeof *out);
   dl_ctype_name(reg, id, out->name, sizeof out->name);
   out->size = (uint8_t)t->size;
@@ -65,7 +61,7 @@ static int scalar_shape(dl_creg *reg, dl_ctid id, int result, dl_type *out) {
 }
 
 static int to_sig(dl_creg *reg, dl_ctid ftype, const char *name, dl_sig *sig) {
-  const dl_ctype *f = ty(reg, ftype);
+  const dl_ctype *f = dl_creg_type(reg, ftype);
   if (f->count > DL_MAX_ARGS || strlen(name) >= sizeof sig->name) return 0;
   memset(sig, 0, sizeof *sig);
   strcpy(sig->name, name);
@@ -88,7 +84,7 @@ static int cfn_entry(lua_State *L);
 static int make(lua_State *L, int lib_idx, dl_ctid ftype, const char *name,
                 const char *symbol, int report, ldl_cfunc_sig *out) {
   dl_creg *reg = ldl_creg(L);
-  const dl_ctype *ft = ty(reg, ftype);
+  const dl_ctype *ft = dl_creg_type(reg, ftype);
   if (ft->kind != DL_C_FUNC)
     return luaL_error(L, "dynlib: '%s' is no function", name);
   if (to_sig(reg, ftype, name, &out->sig)) {

@@ -227,7 +227,7 @@ static int lib_open(lua_State *L) {
   /* The handle lives inside the userdata: no allocation per open, and no
    * handle leaks if Lua runs out of memory. */
   ldl_lib *lib = (ldl_lib *)lua_newuserdatauv(
-      L, sizeof *lib + dynlib_handle_size(), 1); /* see ldl_lib_track_fn */
+      L, sizeof *lib + dynlib_handle_size(), 1); /* func.c: its typed functions */
   lib->h = NULL;
   lib->open = 0;
   luaL_setmetatable(L, LDL_LIB_MT);

@@ -117,8 +117,6 @@ static entry *find_by_alias(const char *key, size_t len) {
   return NULL;
 }
 
-/* Remember that `key` (an absolute name and version) opened e. Best
- * effort: when full or out of memory the name is searched again next time. */
 #define BARE_MARK '\1' /* no absolute path starts with it */
 #define BARE_HEAD (1 + sizeof(unsigned))
 
@@ -139,6 +137,9 @@ static void drop_stale_aliases(entry *e, const char *key, size_t len) {
   }
 }
 
+/* Remember that `key` (an absolute name or a bare one, and version) opened
+ * e, dropping its bare aliases of older epochs. Best effort: when full or
+ * out of memory the name is searched again next time. */
 static void add_alias(entry *e, const char *key, size_t len) {
   drop_stale_aliases(e, key, len);
   if (e->naliases == MAX_ALIASES) return;
